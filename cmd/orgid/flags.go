@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"strings"
+	"time"
+
+	"github.com/orgid/orgid/internal/server"
+)
+
+// errUsage reports a command line the flag package already explained.
+var errUsage = errors.New("usage")
+
+// invocation is one run of a command: its arguments and where it writes.
+type invocation struct {
+	name   string
+	args   []string
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// flags is a command's flag set: the shared server configuration flags, the
+// --json switch, and the command's own flags. Every flag has an ORGID_
+// environment twin, used when the flag is not on the command line.
+type flags struct {
+	*flag.FlagSet
+	inv  *invocation
+	cfg  server.Config
+	json bool
+}
+
+// newFlags starts a flag set. Commands that touch data call configFlags too.
+func (inv *invocation) newFlags() *flags {
+	fs := flag.NewFlagSet("orgid "+inv.name, flag.ContinueOnError)
+	fs.SetOutput(inv.stderr)
+	f := &flags{FlagSet: fs, inv: inv, cfg: server.Defaults()}
+	fs.BoolVar(&f.json, "json", false, "print the result as JSON")
+	return f
+}
+
+// configFlags registers the configuration every data-touching command shares.
+func (f *flags) configFlags() {
+	c := &f.cfg
+	f.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
+	f.StringVar(&c.Issuer, "issuer", c.Issuer, "public issuer URL")
+	f.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://…")
+	f.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite file and the development secret")
+	f.StringVar(&c.Secret, "secret", c.Secret, "master secret (≥ 32 characters) that encrypts keys at rest")
+	f.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	f.StringVar(&c.SigningAlgorithm, "signing-algorithm", c.SigningAlgorithm, "algorithm of new signing keys: RS256 or ES256")
+	f.DurationVar(&c.KeyRotationInterval, "key-rotation-interval", c.KeyRotationInterval, "rotate the signing key this often (0: only on command)")
+	f.DurationVar(&c.AccessTokenLifetime, "access-token-lifetime", c.AccessTokenLifetime, "access token lifetime")
+	f.DurationVar(&c.IDTokenLifetime, "id-token-lifetime", c.IDTokenLifetime, "ID token lifetime")
+	f.DurationVar(&c.RefreshTokenLifetime, "refresh-token-lifetime", c.RefreshTokenLifetime, "refresh token lifetime")
+	f.DurationVar(&c.AuthCodeLifetime, "auth-code-lifetime", c.AuthCodeLifetime, "authorization code lifetime (≤ 10m)")
+	f.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "end browser sessions idle this long")
+	f.DurationVar(&c.SessionMaxLifetime, "session-max-lifetime", c.SessionMaxLifetime, "end browser sessions this old")
+	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
+}
+
+// parse reads the command line, then fills every flag not given there from
+// its environment twin (--database-url ← ORGID_DATABASE_URL).
+func (f *flags) parse() error {
+	if err := f.Parse(f.inv.args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	var errs []error
+	f.VisitAll(func(fl *flag.Flag) {
+		if set[fl.Name] {
+			return
+		}
+		env := envName(fl.Name)
+		if v := f.inv.getenv(env); v != "" {
+			if err := fl.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// envName is the environment twin of a flag: ORGID_ and the name in
+// upper snake case.
+func envName(flagName string) string {
+	return "ORGID_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// noArgs fails when positional arguments remain after the flags.
+func (f *flags) noArgs() error {
+	if f.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(f.Args(), " "))
+	}
+	return nil
+}
+
+// logger writes JSON logs to stderr at the configured level.
+func (f *flags) logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(f.cfg.LogLevel))
+	return slog.New(slog.NewJSONHandler(f.inv.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// openBase opens the configured database, migrated, with the keyring.
+func (f *flags) openBase(ctx context.Context) (*server.Base, error) {
+	return server.OpenBase(ctx, f.cfg, f.logger())
+}
+
+// output prints v as indented JSON with --json, else the text lines.
+func (f *flags) output(v any, text ...string) error {
+	if f.json {
+		enc := json.NewEncoder(f.inv.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	for _, line := range text {
+		fmt.Fprintln(f.inv.stdout, line)
+	}
+	return nil
+}
+
+// listFlag is a repeatable string flag; each use may also hold a
+// comma-separated list when split is true.
+type listFlag struct {
+	values []string
+	split  bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.values, ",") }
+
+func (l *listFlag) Set(v string) error {
+	if !l.split {
+		l.values = append(l.values, v)
+		return nil
+	}
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			l.values = append(l.values, p)
+		}
+	}
+	return nil
+}
+
+// since formats an instant for text output.
+func since(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

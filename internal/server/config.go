@@ -1,0 +1,153 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/orgid/orgid/storage"
+)
+
+// Config is everything an orgid process is configured with. cmd/orgid fills
+// it from flags and their ORGID_ environment twins; tests fill it directly.
+type Config struct {
+	// Listen is the address the HTTP server binds (":8080").
+	Listen string
+	// Issuer is the public base URL, the "iss" of every token.
+	Issuer string
+	// DatabaseURL is "sqlite:PATH" or "postgres://…".
+	DatabaseURL string
+	// DataDir holds the SQLite file by default and the generated
+	// development secret when Secret is empty.
+	DataDir string
+	// Secret is the master secret that encrypts signing keys at rest and
+	// keys the hashes of machine secrets. Empty in development only.
+	Secret string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// SigningAlgorithm is the algorithm of newly generated signing keys:
+	// RS256 (default, required by OpenID Connect) or ES256.
+	SigningAlgorithm string
+	// KeyRotationInterval rotates the signing key on a schedule; 0 disables
+	// scheduled rotation (orgid keys rotate still works).
+	KeyRotationInterval time.Duration
+	// AccessTokenLifetime, IDTokenLifetime, RefreshTokenLifetime and
+	// AuthCodeLifetime bound the tokens orgid issues.
+	AccessTokenLifetime  time.Duration
+	IDTokenLifetime      time.Duration
+	RefreshTokenLifetime time.Duration
+	AuthCodeLifetime     time.Duration
+	// SessionIdleTimeout ends a browser session after this long without
+	// use; SessionMaxLifetime ends it regardless.
+	SessionIdleTimeout time.Duration
+	SessionMaxLifetime time.Duration
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// Defaults returns the configuration of `orgid serve` with no flags.
+func Defaults() Config {
+	return Config{
+		Listen:               ":8080",
+		Issuer:               "http://localhost:8080",
+		DatabaseURL:          storage.DefaultURL,
+		DataDir:              "./data",
+		LogLevel:             "info",
+		SigningAlgorithm:     "RS256",
+		KeyRotationInterval:  0,
+		AccessTokenLifetime:  time.Hour,
+		IDTokenLifetime:      time.Hour,
+		RefreshTokenLifetime: 30 * 24 * time.Hour,
+		AuthCodeLifetime:     5 * time.Minute,
+		SessionIdleTimeout:   7 * 24 * time.Hour,
+		SessionMaxLifetime:   30 * 24 * time.Hour,
+		ShutdownTimeout:      15 * time.Second,
+	}
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: %w", c.Listen, err))
+	}
+	if err := validateIssuer(c.Issuer); err != nil {
+		errs = append(errs, err)
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, fmt.Errorf("database-url %q: want sqlite:PATH or postgres://…", storage.Redact(c.DatabaseURL)))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must not be empty"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.SigningAlgorithm {
+	case "RS256", "ES256":
+	default:
+		errs = append(errs, fmt.Errorf("signing-algorithm %q: want RS256 or ES256", c.SigningAlgorithm))
+	}
+	for name, d := range map[string]time.Duration{
+		"access-token-lifetime":  c.AccessTokenLifetime,
+		"id-token-lifetime":      c.IDTokenLifetime,
+		"refresh-token-lifetime": c.RefreshTokenLifetime,
+		"auth-code-lifetime":     c.AuthCodeLifetime,
+		"session-idle-timeout":   c.SessionIdleTimeout,
+		"session-max-lifetime":   c.SessionMaxLifetime,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	if c.AuthCodeLifetime > 10*time.Minute {
+		errs = append(errs, errors.New("auth-code-lifetime must not exceed 10m (RFC 9700)"))
+	}
+	if c.KeyRotationInterval < 0 {
+		errs = append(errs, errors.New("key-rotation-interval must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func validateIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return fmt.Errorf("issuer %q: %w", issuer, err)
+	}
+	switch {
+	case u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname())):
+		return fmt.Errorf("issuer %q: must be https (http only for localhost)", issuer)
+	case u.Host == "":
+		return fmt.Errorf("issuer %q: missing host", issuer)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("issuer %q: must not have a query or fragment", issuer)
+	case strings.HasSuffix(u.Path, "/"):
+		return fmt.Errorf("issuer %q: must not end with a slash", issuer)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host names this machine: localhost or a
+// loopback IP literal.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SQLitePath returns the database file for a sqlite: URL, for messages.
+func (c Config) SQLitePath() string {
+	p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:")
+	if !ok {
+		return ""
+	}
+	return filepath.Clean(p)
+}
