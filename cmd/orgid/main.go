@@ -12,23 +12,25 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
 )
 
 // commands lists every subcommand by its full name. Nested names ("keys
-// rotate") are matched word by word, longest first.
-var commands = []command{
-	{"serve", "run the server", runServe},
-	{"migrate", "apply pending database migrations and exit", runMigrate},
-	{"keys rotate", "publish a new signing key; it signs once every replica has seen it", runKeysRotate},
-	{"keys list", "list signing keys and their state", runKeysList},
-	{"users create", "create a user with an email and password", runUsersCreate},
-	{"clients create", "register an OAuth 2.0 client", runClientsCreate},
-	{"clients list", "list OAuth 2.0 clients", runClientsList},
-	{"clients delete", "delete an OAuth 2.0 client and its tokens", runClientsDelete},
-}
+// rotate") are matched word by word, longest first. Each file of this package
+// declares the commands of one area.
+var commands = slices.Concat(
+	coreCommands,
+	keysCommands,
+	usersCommands,
+	clientsCommands,
+	webhooksCommands,
+	templatesCommands,
+	orgsCommands,
+	conformanceCommands,
+)
 
 type command struct {
 	name    string

@@ -1,0 +1,4 @@
+package main
+
+// clientsCommands are the `orgid clients …` subcommands.
+var clientsCommands = []command{}

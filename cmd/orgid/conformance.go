@@ -1,0 +1,4 @@
+package main
+
+// conformanceCommands are the `orgid conformance …` subcommands.
+var conformanceCommands = []command{}

@@ -1,0 +1,4 @@
+package main
+
+// keysCommands are the `orgid keys …` subcommands.
+var keysCommands = []command{}

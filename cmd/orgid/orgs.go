@@ -1,0 +1,4 @@
+package main
+
+// orgsCommands are the `orgid orgs …` subcommands.
+var orgsCommands = []command{}

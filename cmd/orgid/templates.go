@@ -1,0 +1,4 @@
+package main
+
+// templatesCommands are the `orgid templates …` subcommands.
+var templatesCommands = []command{}

@@ -1,0 +1,4 @@
+package main
+
+// usersCommands are the `orgid users …` subcommands.
+var usersCommands = []command{}

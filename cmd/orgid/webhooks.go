@@ -1,0 +1,4 @@
+package main
+
+// webhooksCommands are the `orgid webhooks …` subcommands.
+var webhooksCommands = []command{}
