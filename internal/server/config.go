@@ -47,6 +47,18 @@ type Config struct {
 	SessionMaxLifetime time.Duration
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// RequireOrganization disables personal accounts: every session must
+	// have an active organization.
+	RequireOrganization bool
+	// WebhookAllowPrivate lets webhooks reach private and loopback
+	// addresses (development and tests only).
+	WebhookAllowPrivate bool
+	// SMTP sends mail; with no host, mail goes to <data-dir>/outbox.jsonl.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
 }
 
 // Defaults returns the configuration of `orgid serve` with no flags.
@@ -108,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuthCodeLifetime > 10*time.Minute {
 		errs = append(errs, errors.New("auth-code-lifetime must not exceed 10m (RFC 9700)"))
+	}
+	if c.SMTPHost != "" && c.SMTPFrom == "" {
+		errs = append(errs, errors.New("smtp-from is required with smtp-host"))
 	}
 	if c.KeyRotationInterval < 0 {
 		errs = append(errs, errors.New("key-rotation-interval must not be negative"))

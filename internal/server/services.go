@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/mail"
+	"github.com/orgid/orgid/oidc"
+	"github.com/orgid/orgid/oidc/keys"
+	"github.com/orgid/orgid/rbac"
+	"github.com/orgid/orgid/templates"
+	"github.com/orgid/orgid/tenancy"
+	"github.com/orgid/orgid/webhook"
+)
+
+// Services are the capabilities of orgid wired together, without HTTP:
+// the server mounts their routes, the CLI calls them directly, so a
+// command-line change has the same effects (webhook events, token
+// revocation) as the same change through the server.
+type Services struct {
+	Events    *webhook.Outbox
+	Webhooks  *webhook.Service
+	Keys      *keys.Manager
+	Identity  *identity.Service
+	RBAC      *rbac.Service
+	Tenancy   *tenancy.Service
+	Clients   *oidc.Clients
+	Templates *templates.Service
+	Mailer    mail.Mailer
+}
+
+// KeyPublishMargin keeps a retired key published this long beyond the
+// longest token it may have signed: replicas reload keys every
+// keyReloadInterval and may sign with the old key until then.
+const KeyPublishMargin = 15 * time.Minute
+
+// keyReloadInterval is how often a replica reloads the signing keys.
+const keyReloadInterval = 30 * time.Second
+
+// NewServices wires every service on base. Signing keys are loaded (and
+// generated on first start).
+func NewServices(ctx context.Context, base *Base, opts Options) (*Services, error) {
+	cfg := base.Config
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Services{Events: webhook.NewOutbox(base.DB, now)}
+	if _, err := s.Events.InstanceID(ctx); err != nil {
+		return nil, fmt.Errorf("instance id: %w", err)
+	}
+	s.Webhooks = webhook.NewService(base.DB, base.Keys, webhook.ServiceOptions{Now: now})
+	s.Keys = keys.NewManager(base.DB, base.Keys, keys.Options{
+		DefaultAlgorithm: cfg.SigningAlgorithm,
+		MaxTokenLifetime: max(cfg.AccessTokenLifetime, cfg.IDTokenLifetime) + KeyPublishMargin,
+		Now:              now,
+		Logger:           base.Logger,
+	})
+	if err := s.Keys.Init(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	mailer, err := newMailer(base)
+	if err != nil {
+		return nil, err
+	}
+	s.Mailer = mailer
+	s.Identity = identity.New(base.DB, identity.Options{
+		Keys:               base.Keys,
+		Events:             s.Events,
+		Now:                now,
+		SessionIdleTimeout: cfg.SessionIdleTimeout,
+		SessionMaxLifetime: cfg.SessionMaxLifetime,
+		PasswordParams:     opts.PasswordParams,
+		Logger:             base.Logger,
+		// Ending a browser session, by any means, revokes its tokens in
+		// the same transaction.
+		OnSessionEnded: []func(ctx context.Context, sess *identity.Session) error{oidc.RevokeSessionTokens(base.DB)},
+	})
+	s.RBAC = rbac.New(base.DB, rbac.Options{Events: s.Events, RoleUsage: tenancy.RoleUsage(base.DB), Now: now})
+	s.Tenancy = tenancy.New(base.DB, tenancy.Options{
+		RBAC: s.RBAC, Users: s.Identity, Keys: base.Keys, Sessions: s.Identity, Events: s.Events,
+		Mailer: mailer, BaseURL: cfg.Issuer, Now: now, Logger: base.Logger,
+	})
+	s.Clients = oidc.NewClients(base.DB, base.Keys, now)
+	s.Templates = templates.NewService(base.DB, templates.Options{Algorithms: s.Keys.Algorithms(), Now: now})
+	return s, nil
+}
+
+// newMailer sends mail through SMTP when it is configured, else into the
+// development outbox file in the data directory.
+func newMailer(base *Base) (mail.Mailer, error) {
+	c := base.Config
+	if c.SMTPHost == "" {
+		return mail.NewOutbox(mail.DefaultOutboxPath(c.DataDir), base.Logger), nil
+	}
+	m, err := mail.NewSMTP(mail.SMTPConfig{Host: c.SMTPHost, Port: c.SMTPPort, Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom})
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	return m, nil
+}

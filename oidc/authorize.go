@@ -1,0 +1,278 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/oidc/keys"
+)
+
+// The authorization endpoint runs in fixed phases: fosite parses and
+// validates the request (client, redirect URI, response type, scopes,
+// PKCE); orgid decides whether the user must sign in, consent or choose,
+// sending the browser to a hosted page with a flow when so (or failing with
+// login_required / consent_required under prompt=none); then fosite issues
+// the response. A hosted page resumes the flow at PathResume, which
+// re-validates the stored request and runs the same decision again.
+
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	ctx := withClientCache(r.Context())
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, err)
+		return
+	}
+	p.decide(ctx, w, r, ar, nil)
+}
+
+// resume continues a flow after a hosted page.
+func (p *Provider) resume(w http.ResponseWriter, r *http.Request) {
+	ctx := withClientCache(r.Context())
+	f, err := p.loadFlow(ctx, r.URL.Query().Get("flow"), p.browserID(w, r))
+	if err != nil {
+		p.flowError(ctx, w, r, err)
+		return
+	}
+	ar, err := p.storedRequest(ctx, r, f)
+	if err != nil {
+		p.deleteFlow(ctx, f)
+		p.writeAuthorizeError(ctx, w, r, ar, err)
+		return
+	}
+	p.decide(ctx, w, r, ar, f)
+}
+
+// storedRequest re-parses a flow's authorization request, as if the
+// browser sent it again: every validation runs anew.
+func (p *Provider) storedRequest(ctx context.Context, r *http.Request, f *flow) (fosite.AuthorizeRequester, error) {
+	stored := r.Clone(ctx)
+	stored.Method = http.MethodGet
+	stored.Body = http.NoBody
+	stored.ContentLength = 0
+	stored.Header.Del("Content-Type")
+	stored.URL = &url.URL{Path: PathAuthorize, RawQuery: f.Form}
+	stored.Form, stored.PostForm, stored.MultipartForm = nil, nil, nil
+	return p.oauth.NewAuthorizeRequest(ctx, stored)
+}
+
+// flowError answers a missing, expired or foreign flow with a page that
+// sends the user back to the application.
+func (p *Provider) flowError(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, errFlowExpired) {
+		p.log.ErrorContext(ctx, "authorization flow", "error", err)
+		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please return to the application and try again.", "server_error")
+		return
+	}
+	p.renderError(w, r, http.StatusBadRequest, "This sign-in request has expired",
+		"Please return to the application and sign in again.", "invalid_request")
+}
+
+// decide runs the interaction checks and either sends the browser to a
+// hosted page or issues the response.
+func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, f *flow) {
+	client := ar.GetClient().(*Client)
+	form := ar.GetRequestForm()
+	prompt := form.Get("prompt")
+	promptNone := hasWord(prompt, "none")
+
+	// OpenID Connect requires redirect_uri (fosite lets a client with one
+	// registered URI omit it).
+	if ar.GetRequestedScopes().Has("openid") && form.Get("redirect_uri") == "" {
+		p.renderError(w, r, http.StatusBadRequest, "This request cannot be completed",
+			"The application sent an invalid request: redirect_uri is required.", "invalid_request")
+		return
+	}
+
+	// PKCE is checked again by fosite when the code is issued; checking it
+	// here too answers a bad request before the user is asked to sign in.
+	if err := checkPKCERequest(client, form); err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, err)
+		return
+	}
+
+	requestedAt := p.now().Truncate(time.Second)
+	if f != nil {
+		requestedAt = f.RequestedAt
+	}
+
+	sess, user, err := p.currentUser(ctx, r)
+	if err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+
+	if reason := p.needsLogin(ctx, form, sess, f); reason != "" {
+		if promptNone {
+			p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrLoginRequired.WithHint(reason))
+			return
+		}
+		p.interact(ctx, w, r, ar, f, requestedAt, PathSignIn)
+		return
+	}
+
+	if !client.FirstParty && !(f != nil && f.ConsentAt != nil) {
+		granted, err := p.consentedScopes(ctx, user.ID, client.ID)
+		if err != nil {
+			p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+		if hasWord(prompt, "consent") || !covers(granted, ar.GetRequestedScopes()) {
+			if promptNone {
+				p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrConsentRequired.WithHint("The user has not consented to this application."))
+				return
+			}
+			p.interact(ctx, w, r, ar, f, requestedAt, PathConsent)
+			return
+		}
+	}
+
+	orgID, ok := p.organizationFor(ctx, w, r, ar, f, sess, user)
+	if !ok {
+		return
+	}
+	p.issue(ctx, w, r, ar, sess, user, requestedAt, f, orgID)
+}
+
+// needsLogin returns why the user must (re)authenticate, or "".
+func (p *Provider) needsLogin(ctx context.Context, form url.Values, sess *identity.Session, f *flow) string {
+	if sess == nil {
+		return "The user is not signed in."
+	}
+	if f != nil && f.loggedInWith(sess.ID) {
+		return ""
+	}
+	prompt := form.Get("prompt")
+	if hasWord(prompt, "login") || hasWord(prompt, "select_account") {
+		return "The client asked the user to sign in again."
+	}
+	if v := form.Get("max_age"); v != "" {
+		if maxAge, err := strconv.ParseInt(v, 10, 64); err == nil && maxAge >= 0 &&
+			p.now().After(sess.AuthTime.Add(time.Duration(maxAge)*time.Second)) {
+			return "The user's authentication is older than max_age."
+		}
+	}
+	if hint := form.Get("id_token_hint"); hint != "" {
+		if sub, ok := p.hintSubject(ctx, hint); ok && sub != sess.UserID {
+			return "The signed-in user is not the user of id_token_hint."
+		}
+	}
+	return ""
+}
+
+// hintSubject returns the subject of an ID token this provider issued;
+// expired hints are accepted (OpenID Connect Core §3.1.2.1).
+func (p *Provider) hintSubject(ctx context.Context, hint string) (string, bool) {
+	claims, err := p.verifyIDTokenHint(ctx, hint)
+	if err != nil {
+		return "", false
+	}
+	sub, _ := claims["sub"].(string)
+	return sub, sub != ""
+}
+
+// interact stores (or reuses) the flow and sends the browser to a page.
+// requestedAt is the request's original time (kept by an existing flow).
+func (p *Provider) interact(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, f *flow, requestedAt time.Time, page string) {
+	if f == nil {
+		var err error
+		f, err = p.createFlow(ctx, p.browserID(w, r), ar.GetClient().GetID(), ar.GetRequestForm(), requestedAt)
+		if err != nil {
+			p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+	}
+	http.Redirect(w, r, flowURL(page, f), http.StatusSeeOther)
+}
+
+// currentUser returns the browser's session and its user, or nils when
+// the browser is signed out (or its user was banned or deleted).
+func (p *Provider) currentUser(ctx context.Context, r *http.Request) (*identity.Session, *identity.User, error) {
+	c, err := r.Cookie(cookieSession)
+	if err != nil || c.Value == "" {
+		return nil, nil, nil
+	}
+	sess, err := p.identity.SessionByToken(ctx, c.Value)
+	if errors.Is(err, identity.ErrNoSession) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	user, err := p.identity.GetUser(ctx, sess.UserID)
+	if err != nil || user.Banned {
+		return nil, nil, nil
+	}
+	return sess, user, nil
+}
+
+// issue grants what the user approved and writes the authorization
+// response, with iss (RFC 9207).
+func (p *Provider) issue(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester,
+	sess *identity.Session, user *identity.User, requestedAt time.Time, f *flow, orgID string) {
+	client := ar.GetClient().(*Client)
+	orgClaims, orgID, err := p.organizationClaims(ctx, user.ID, orgID)
+	if err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	session := p.userSession(client, user, sess, ar.GetGrantedScopes(), requestedAt, orgID, orgClaims)
+	if client.Metadata.IDTokenSignedResponseAlg != "" {
+		ctx = keys.WithAlgorithm(ctx, client.Metadata.IDTokenSignedResponseAlg)
+	}
+	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, session)
+	if err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, err)
+		return
+	}
+	resp.AddParameter("iss", p.cfg.Issuer)
+	if ar.GetResponseMode() == fosite.ResponseModeFormPost {
+		resp.AddHeader("Content-Security-Policy", formPostCSP)
+	}
+	p.deleteFlow(ctx, f)
+	p.metrics.authorizations.Inc()
+	p.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// checkPKCERequest enforces orgid's PKCE policy on an authorization
+// request: S256 only, and required for public clients.
+func checkPKCERequest(client *Client, form url.Values) error {
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "" && method != "":
+		return fosite.ErrInvalidRequest.WithHint("code_challenge_method was sent without code_challenge.")
+	case challenge == "" && client.Public:
+		return fosite.ErrInvalidRequest.WithHint("Public clients must use PKCE (code_challenge with S256).")
+	case challenge != "" && method != "S256":
+		return fosite.ErrInvalidRequest.WithHint("Only the S256 code_challenge_method is supported.")
+	case challenge != "" && (len(challenge) < 43 || len(challenge) > 128):
+		return fosite.ErrInvalidRequest.WithHint("code_challenge must have 43 to 128 characters.")
+	}
+	return nil
+}
+
+// covers reports whether every requested scope was granted before.
+func covers(granted []string, requested fosite.Arguments) bool {
+	set := make(map[string]bool, len(granted))
+	for _, g := range granted {
+		set[g] = true
+	}
+	for _, s := range requested {
+		if !set[s] {
+			return false
+		}
+	}
+	return true
+}

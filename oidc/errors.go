@@ -1,0 +1,135 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/ory/fosite"
+)
+
+// Error pages and protocol errors. Every surface has one writer:
+// writeAuthorizeError for the authorization endpoint (a redirect to the
+// client when its redirect URI is trusted, an HTML page otherwise),
+// writeJSONError for token, userinfo, introspection and revocation, and
+// renderError for the hosted pages. Internal causes are logged, never shown.
+
+// writeAuthorizeError answers a failed authorization request. It redirects
+// back to the client only when fosite validated the client and redirect URI;
+// an unknown client or unregistered redirect URI gets an HTML page, so
+// orgid can never be used as an open redirector. Redirected errors carry
+// iss (RFC 9207) like successful responses.
+func (p *Provider) writeAuthorizeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
+	rfc := fosite.ErrorToRFC6749Error(err).WithExposeDebug(false)
+	p.metrics.authorizeErrors.WithLabelValues(rfc.ErrorField).Inc()
+	if rfc.ErrorField == fosite.ErrServerError.ErrorField {
+		p.log.ErrorContext(ctx, "authorization request failed", "error", rfc.DebugField)
+	}
+	if ar == nil || !ar.IsRedirectURIValid() {
+		p.renderError(w, r, rfc.CodeField, "This request cannot be completed", authorizeErrorMessage(rfc), rfc.ErrorField)
+		return
+	}
+	redirect := ar.GetRedirectURI()
+	redirect.Fragment = ""
+	params := rfc.ToValues()
+	if s := ar.GetState(); s != "" {
+		params.Set("state", s)
+	}
+	params.Set("iss", p.cfg.Issuer)
+	w.Header().Set("Cache-Control", "no-store")
+	switch ar.GetResponseMode() {
+	case fosite.ResponseModeFormPost:
+		w.Header().Set("Content-Security-Policy", formPostCSP)
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		fosite.WriteAuthorizeFormPostResponse(redirect.String(), params, formPostTemplate, w)
+	case fosite.ResponseModeFragment:
+		http.Redirect(w, r, redirect.String()+"#"+params.Encode(), http.StatusSeeOther)
+	default:
+		q := redirect.Query()
+		for k, vs := range params {
+			q[k] = vs
+		}
+		redirect.RawQuery = q.Encode()
+		http.Redirect(w, r, redirect.String(), http.StatusSeeOther)
+	}
+}
+
+// authorizeErrorMessage explains to a person why their browser stopped here.
+func authorizeErrorMessage(rfc *fosite.RFC6749Error) string {
+	switch rfc.ErrorField {
+	case fosite.ErrInvalidClient.ErrorField:
+		return "The application that sent you here is not registered with this sign-in service."
+	case fosite.ErrInvalidRequest.ErrorField:
+		if rfc.HintField != "" {
+			return "The application sent an invalid request: " + rfc.HintField
+		}
+		return "The application sent an invalid request."
+	default:
+		if rfc.HintField != "" {
+			return rfc.DescriptionField + " " + rfc.HintField
+		}
+		return rfc.DescriptionField
+	}
+}
+
+// renderError shows an HTML error page.
+func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message, code string) {
+	p.pages.Render(w, status, "error", heading, uiLang(r), map[string]string{"Heading": heading, "Message": message, "Code": code})
+}
+
+// oauthError is a JSON error body (RFC 6749 §5.2).
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeJSONError writes an OAuth error as JSON with no caching; 401s carry
+// a WWW-Authenticate challenge (RFC 6749 §5.2, RFC 6750 §3).
+func writeJSONError(w http.ResponseWriter, status int, code, description, challenge string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if status == http.StatusUnauthorized && challenge != "" {
+		h.Set("WWW-Authenticate", challenge)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(oauthError{Error: code, Description: description})
+}
+
+// writeFositeJSONError renders a fosite error the way writeJSONError does,
+// logging server errors.
+func (p *Provider) writeFositeJSONError(ctx context.Context, w http.ResponseWriter, err error, challenge string) {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.ErrorField == fosite.ErrServerError.ErrorField {
+		p.log.ErrorContext(ctx, "protocol request failed", "error", rfc.DebugField)
+	}
+	desc := rfc.DescriptionField
+	if rfc.HintField != "" {
+		desc += " " + rfc.HintField
+	}
+	writeJSONError(w, rfc.CodeField, rfc.ErrorField, desc, challenge)
+}
+
+// writeJSON writes v with no caching.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// uiLang picks the page language from ui_locales (first tag) or "en".
+func uiLang(r *http.Request) string {
+	q := r.URL.Query().Get("ui_locales")
+	for _, tag := range splitSpace(q) {
+		if len(tag) >= 2 && len(tag) <= 35 {
+			return tag
+		}
+	}
+	return "en"
+}
+
+var errFlowExpired = errors.New("the sign-in request expired or belongs to another browser")

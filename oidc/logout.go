@@ -1,0 +1,180 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/orgid/orgid/identity"
+)
+
+// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) at
+// PathEndSession, GET or POST. With a valid id_token_hint for the signed-in
+// user the session ends at once; without one the user confirms on a page,
+// so a third party cannot sign users out by linking them here. The browser
+// goes back to the client only to a post_logout_redirect_uri the client
+// registered, exactly.
+
+// verifyIDTokenHint checks that hint is an ID token this provider signed,
+// expired or not, and returns its claims.
+func (p *Provider) verifyIDTokenHint(_ context.Context, hint string) (map[string]any, error) {
+	payload, header, err := p.keys.Verify(hint)
+	if err != nil {
+		return nil, err
+	}
+	if typ, _ := header.ExtraHeaders["typ"].(string); typ != "" && typ != "JWT" {
+		return nil, fmt.Errorf("id_token_hint: typ %q is not an ID token", typ)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, fmt.Errorf("id_token_hint: %w", err)
+	}
+	if iss, _ := claims["iss"].(string); iss != p.cfg.Issuer {
+		return nil, errors.New("id_token_hint: issued by another provider")
+	}
+	return claims, nil
+}
+
+// audiences returns the aud claim as a list.
+func audiences(claims map[string]any) []string {
+	switch v := claims["aud"].(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := withClientCache(r.Context())
+	if err := r.ParseForm(); err != nil {
+		p.renderError(w, r, http.StatusBadRequest, "Invalid request", "The sign-out request could not be read.", "invalid_request")
+		return
+	}
+	form := r.Form
+	if r.Method == http.MethodPost {
+		form = r.PostForm
+	}
+	hint := form.Get("id_token_hint")
+	clientID := form.Get("client_id")
+	redirect := form.Get("post_logout_redirect_uri")
+	state := form.Get("state")
+
+	var hintClaims map[string]any
+	if hint != "" {
+		claims, err := p.verifyIDTokenHint(ctx, hint)
+		if err != nil {
+			p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request", "The application sent an ID token this service did not issue.", "invalid_request")
+			return
+		}
+		hintClaims = claims
+		aud := audiences(claims)
+		if clientID == "" && len(aud) > 0 {
+			clientID = aud[0]
+		} else if clientID != "" && !slices.Contains(aud, clientID) {
+			p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request", "client_id does not match the ID token.", "invalid_request")
+			return
+		}
+	}
+
+	var client *Client
+	if clientID != "" {
+		c, err := p.clients.Get(ctx, clientID)
+		if err != nil {
+			p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request", "The application is not registered.", "invalid_request")
+			return
+		}
+		client = c
+	}
+	if redirect != "" && (client == nil || !client.AllowsPostLogoutRedirect(redirect)) {
+		p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request",
+			"The address to return to is not registered for this application.", "invalid_request")
+		return
+	}
+
+	sess, _, err := p.currentUser(ctx, r)
+	if err != nil {
+		p.log.ErrorContext(ctx, "end session", "error", err)
+		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		return
+	}
+
+	confirmed := false
+	switch {
+	case sess == nil:
+		confirmed = true // nothing to end
+	case hintClaims != nil && hintMatches(hintClaims, sess):
+		confirmed = true
+	case r.Method == http.MethodPost && form.Get("action") != "":
+		// The confirmation page answered; it must come from our own origin.
+		if err := p.csrf.Check(r); err != nil {
+			p.renderError(w, r, http.StatusForbidden, "Request refused", "The sign-out confirmation came from another site.", "access_denied")
+			return
+		}
+		if form.Get("action") != "logout" {
+			http.Redirect(w, r, defaultUIPathHome, http.StatusSeeOther)
+			return
+		}
+		confirmed = true
+	}
+	if !confirmed {
+		hidden := map[string]string{}
+		for _, k := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
+			if v := form.Get(k); v != "" {
+				hidden[k] = v
+			}
+		}
+		if clientID != "" {
+			hidden["client_id"] = clientID
+		}
+		name := ""
+		if client != nil {
+			name = client.Name
+		}
+		p.pages.Render(w, http.StatusOK, "logout-confirm", "Sign out", uiLang(r), map[string]any{
+			"ClientName": name, "Action": PathEndSession, "Hidden": hidden,
+		})
+		return
+	}
+
+	if sess != nil {
+		p.clearSessionCookie(w)
+		if err := p.identity.EndSession(ctx, sess.ID, identity.EndSignOut); err != nil {
+			p.log.ErrorContext(ctx, "end session", "error", err)
+			p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+			return
+		}
+	}
+	if redirect == "" {
+		p.pages.Render(w, http.StatusOK, "signed-out", "Signed out", uiLang(r), nil)
+		return
+	}
+	u, _ := url.Parse(redirect)
+	if state != "" {
+		q := u.Query()
+		q.Set("state", state)
+		u.RawQuery = q.Encode()
+	}
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// hintMatches reports whether an id_token_hint names the browser's
+// session (by sid, or by subject when the token has no sid).
+func hintMatches(claims map[string]any, sess *identity.Session) bool {
+	if sid, _ := claims["sid"].(string); sid != "" {
+		return sid == sess.ID
+	}
+	sub, _ := claims["sub"].(string)
+	return sub == sess.UserID
+}
