@@ -35,13 +35,15 @@ type flags struct {
 	inv  *invocation
 	cfg  server.Config
 	json bool
+	// env overrides the environment twin of a flag (flag name → variable).
+	env map[string]string
 }
 
 // newFlags starts a flag set. Commands that touch data call configFlags too.
 func (inv *invocation) newFlags() *flags {
 	fs := flag.NewFlagSet("orgid "+inv.name, flag.ContinueOnError)
 	fs.SetOutput(inv.stderr)
-	f := &flags{FlagSet: fs, inv: inv, cfg: server.Defaults()}
+	f := &flags{FlagSet: fs, inv: inv, cfg: server.Defaults(), env: map[string]string{}}
 	fs.BoolVar(&f.json, "json", false, "print the result as JSON")
 	return f
 }
@@ -53,7 +55,7 @@ func (f *flags) configFlags() {
 	f.StringVar(&c.Issuer, "issuer", c.Issuer, "public issuer URL")
 	f.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://…")
 	f.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite file and the development secret")
-	f.StringVar(&c.Secret, "secret", c.Secret, "master secret (≥ 32 characters) that encrypts keys at rest")
+	f.StringVar(&c.Secret, f.masterSecretFlag(), c.Secret, "master secret (≥ 32 characters) that encrypts keys at rest")
 	f.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	f.StringVar(&c.SigningAlgorithm, "signing-algorithm", c.SigningAlgorithm, "algorithm of new signing keys: RS256 or ES256")
 	f.DurationVar(&c.KeyRotationInterval, "key-rotation-interval", c.KeyRotationInterval, "rotate the signing key this often (0: only on command)")
@@ -64,6 +66,25 @@ func (f *flags) configFlags() {
 	f.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "end browser sessions idle this long")
 	f.DurationVar(&c.SessionMaxLifetime, "session-max-lifetime", c.SessionMaxLifetime, "end browser sessions this old")
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
+	f.BoolVar(&c.RequireOrganization, "require-organization", c.RequireOrganization, "disable personal accounts: every session needs an active organization")
+	f.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses (development only)")
+	f.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "SMTP server for mail (default: write mail to <data-dir>/outbox.jsonl)")
+	f.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port (465: implicit TLS)")
+	f.StringVar(&c.SMTPUsername, "smtp-username", c.SMTPUsername, "SMTP user")
+	f.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "SMTP password")
+	f.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of mail")
+}
+
+// masterSecretFlag is --secret, except in commands that use --secret for
+// something else (clients create imports a client secret with it); there
+// the master secret is --master-secret. Its environment twin is
+// ORGID_SECRET either way.
+func (f *flags) masterSecretFlag() string {
+	if f.inv.name == "clients create" {
+		f.env["master-secret"] = "ORGID_SECRET"
+		return "master-secret"
+	}
+	return "secret"
 }
 
 // parse reads the command line, then fills every flag not given there from
@@ -83,6 +104,9 @@ func (f *flags) parse() error {
 			return
 		}
 		env := envName(fl.Name)
+		if e, ok := f.env[fl.Name]; ok {
+			env = e
+		}
 		if v := f.inv.getenv(env); v != "" {
 			if err := fl.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", env, err))
@@ -116,6 +140,22 @@ func (f *flags) logger() *slog.Logger {
 // openBase opens the configured database, migrated, with the keyring.
 func (f *flags) openBase(ctx context.Context) (*server.Base, error) {
 	return server.OpenBase(ctx, f.cfg, f.logger())
+}
+
+// openServices opens the configured database and wires every service the
+// way `orgid serve` does, so CLI changes emit the same webhook events and
+// revoke the same tokens.
+func (f *flags) openServices(ctx context.Context) (*server.Base, *server.Services, error) {
+	base, err := f.openBase(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := server.NewServices(ctx, base, server.Options{})
+	if err != nil {
+		base.Close()
+		return nil, nil, err
+	}
+	return base, svc, nil
 }
 
 // output prints v as indented JSON with --json, else the text lines.
