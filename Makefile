@@ -19,6 +19,11 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# Starts orgid on SQLite and on PostgreSQL and runs the OpenID Foundation
+# style plans against each (conformance/local.sh).
+conformance:
+	bash conformance/local.sh
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS)
 

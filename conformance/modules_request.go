@@ -68,8 +68,10 @@ func unsignedJWT(claims map[string]any) string {
 
 // outerParams are the parameters that stay outside a request object: OAuth
 // requires response_type and client_id, OIDC requires scope with openid,
-// and RFC 6749 3.1.2.3 redirect_uri (OIDC Core 6.1).
-var outerParams = []string{"response_type", "client_id", "scope", "redirect_uri"}
+// and RFC 6749 3.1.2.3 redirect_uri (OIDC Core 6.1). response_mode stays
+// too, so that a provider refusing the object answers in the mode the
+// plan expects (inside the object it takes precedence anyway).
+var outerParams = []string{"response_type", "client_id", "scope", "redirect_uri", "response_mode"}
 
 // moveIntoRequestObject replaces the request's parameters by the outer ones
 // and returns the request object holding them all.

@@ -24,7 +24,27 @@ import (
 
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := withClientCache(r.Context())
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err := r.ParseForm(); err != nil {
+		p.renderError(w, r, http.StatusBadRequest, "This request cannot be completed", "The request could not be read.", "invalid_request")
+		return
+	}
+	form, objErr := expandRequestObject(r.Form)
+	if objErr != nil {
+		// Validate the rest first: only a known client's registered
+		// redirect URI may receive the error.
+		form = url.Values{}
+		for k, vs := range r.Form {
+			if k != "request" && k != "request_uri" {
+				form[k] = vs
+			}
+		}
+	}
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, requestWithForm(r, form))
+	if objErr != nil && ar != nil && ar.IsRedirectURIValid() {
+		// The object's error wins over what its absence caused (a state
+		// that was only inside it, say).
+		err = objErr
+	}
 	if err != nil {
 		p.writeAuthorizeError(ctx, w, r, ar, err)
 		return
@@ -52,14 +72,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) {
 // storedRequest re-parses a flow's authorization request, as if the
 // browser sent it again: every validation runs anew.
 func (p *Provider) storedRequest(ctx context.Context, r *http.Request, f *flow) (fosite.AuthorizeRequester, error) {
-	stored := r.Clone(ctx)
-	stored.Method = http.MethodGet
-	stored.Body = http.NoBody
-	stored.ContentLength = 0
-	stored.Header.Del("Content-Type")
-	stored.URL = &url.URL{Path: PathAuthorize, RawQuery: f.Form}
-	stored.Form, stored.PostForm, stored.MultipartForm = nil, nil, nil
-	return p.oauth.NewAuthorizeRequest(ctx, stored)
+	return p.oauth.NewAuthorizeRequest(ctx, requestWithForm(r.WithContext(ctx), f.form()))
 }
 
 // flowError answers a missing, expired or foreign flow with a page that
@@ -94,6 +107,10 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 	// here too answers a bad request before the user is asked to sign in.
 	if err := checkPKCERequest(client, form); err != nil {
 		p.writeAuthorizeError(ctx, w, r, ar, err)
+		return
+	}
+	if !validClaimsRequest(form.Get("claims")) {
+		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrInvalidRequest.WithHint("The claims parameter is not a valid JSON object."))
 		return
 	}
 
@@ -217,18 +234,18 @@ func (p *Provider) currentUser(ctx context.Context, r *http.Request) (*identity.
 func (p *Provider) issue(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester,
 	sess *identity.Session, user *identity.User, requestedAt time.Time, f *flow, orgID string) {
 	client := ar.GetClient().(*Client)
-	orgClaims, orgID, err := p.organizationClaims(ctx, user.ID, orgID)
-	if err != nil {
-		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
-		return
-	}
-	for _, s := range ar.GetRequestedScopes() {
-		ar.GrantScope(s)
+	for _, sc := range ar.GetRequestedScopes() {
+		ar.GrantScope(sc)
 	}
 	for _, a := range ar.GetRequestedAudience() {
 		ar.GrantAudience(a)
 	}
-	session := p.userSession(client, user, sess, ar.GetGrantedScopes(), requestedAt, orgID, orgClaims)
+	session, err := p.userSession(ctx, grant{client: client, user: user, sess: sess, scopes: ar.GetGrantedScopes(),
+		orgRef: orgID, claimsRequest: ar.GetRequestForm().Get("claims")}, requestedAt)
+	if err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
 	if client.Metadata.IDTokenSignedResponseAlg != "" {
 		ctx = keys.WithAlgorithm(ctx, client.Metadata.IDTokenSignedResponseAlg)
 	}

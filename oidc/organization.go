@@ -103,19 +103,6 @@ func (p *Provider) organizationFor(ctx context.Context, w http.ResponseWriter, r
 	return "", false
 }
 
-// organizationClaims returns the claims of the user's membership in orgID,
-// as it is now; storage.ErrNotFound when they are no longer a member.
-func (p *Provider) organizationClaims(ctx context.Context, userID, orgID string) (map[string]any, string, error) {
-	if orgID == "" {
-		return nil, "", nil
-	}
-	c, err := p.tenancy.Claims(ctx, userID, orgID)
-	if err != nil {
-		return nil, "", err
-	}
-	return c.Map(), c.OrgID, nil
-}
-
 // chooseOrganizationPage lists the user's organizations and pending
 // invitations (GET) and records the choice (POST org_id; "" is the
 // personal account when allowed). A user who must have an organization and

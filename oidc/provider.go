@@ -19,6 +19,7 @@ import (
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/internal/secret"
 	"github.com/orgid/orgid/oidc/keys"
+	"github.com/orgid/orgid/templates"
 	"github.com/orgid/orgid/tenancy"
 	"github.com/orgid/orgid/ui"
 )
@@ -44,36 +45,38 @@ type Config struct {
 // storage, keys and policies, plus the endpoints fosite leaves to its user
 // (discovery, JWKS, userinfo, sign-in, consent, logout).
 type Provider struct {
-	cfg      Config
-	oauth    fosite.OAuth2Provider
-	fcfg     *fosite.Config
-	store    *store
-	clients  *Clients
-	keys     *keys.Manager
-	identity *identity.Service
-	tenancy  *tenancy.Service
-	secrets  *secret.Keyring
-	pages    *ui.Renderer
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	csrf     *http.CrossOriginProtection
+	cfg       Config
+	oauth     fosite.OAuth2Provider
+	fcfg      *fosite.Config
+	store     *store
+	clients   *Clients
+	keys      *keys.Manager
+	identity  *identity.Service
+	tenancy   *tenancy.Service
+	templates *templates.Service
+	secrets   *secret.Keyring
+	pages     *ui.Renderer
+	log       *slog.Logger
+	now       func() time.Time
+	metrics   *metrics
+	csrf      *http.CrossOriginProtection
 
 	discovery []byte
 }
 
 // Deps are the collaborators a Provider is built from.
 type Deps struct {
-	DB       *bun.DB
-	Secrets  *secret.Keyring
-	Keys     *keys.Manager
-	Identity *identity.Service
-	Tenancy  *tenancy.Service
-	Clients  *Clients
-	Pages    *ui.Renderer
-	Logger   *slog.Logger
-	Metrics  prometheus.Registerer
-	Now      func() time.Time
+	DB        *bun.DB
+	Secrets   *secret.Keyring
+	Keys      *keys.Manager
+	Identity  *identity.Service
+	Tenancy   *tenancy.Service
+	Templates *templates.Service
+	Clients   *Clients
+	Pages     *ui.Renderer
+	Logger    *slog.Logger
+	Metrics   prometheus.Registerer
+	Now       func() time.Time
 }
 
 // NewProvider assembles the provider. It registers the handler for session
@@ -86,7 +89,7 @@ func NewProvider(cfg Config, d Deps) (*Provider, error) {
 		cfg.FlowLifetime = 30 * time.Minute
 	}
 	p := &Provider{
-		cfg: cfg, clients: d.Clients, keys: d.Keys, identity: d.Identity, tenancy: d.Tenancy, secrets: d.Secrets,
+		cfg: cfg, clients: d.Clients, keys: d.Keys, identity: d.Identity, tenancy: d.Tenancy, templates: d.Templates, secrets: d.Secrets,
 		pages: d.Pages, log: d.Logger, now: func() time.Time { return d.Now().UTC() },
 	}
 	p.store = &store{db: d.DB, clients: d.Clients, now: p.now}

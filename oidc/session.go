@@ -28,6 +28,11 @@ type Session struct {
 	// OrgID is the grant's active organization ("" none); refreshes
 	// re-check the membership and recompute its claims.
 	OrgID string `json:"org_id,omitempty"`
+	// UserinfoExtra are the organization and ID-token template claims
+	// userinfo adds to the profile claims; UserinfoClaims the claim names
+	// the claims request parameter asked userinfo for.
+	UserinfoExtra  map[string]any `json:"userinfo_extra,omitempty"`
+	UserinfoClaims []string       `json:"userinfo_claims,omitempty"`
 }
 
 var (
@@ -99,6 +104,21 @@ func (s *Session) GetExtraClaims() map[string]any {
 		out["auth_time"] = c.AuthTime.Unix()
 	}
 	return out
+}
+
+// claimsRequest reconstructs the claims request parameter's names for a
+// refresh: the ID token's requested claims are already in its extras, so
+// only userinfo's need carrying.
+func (s *Session) claimsRequest() string {
+	if len(s.UserinfoClaims) == 0 {
+		return ""
+	}
+	req := map[string]map[string]any{"userinfo": {}}
+	for _, n := range s.UserinfoClaims {
+		req["userinfo"][n] = nil
+	}
+	b, _ := json.Marshal(req)
+	return string(b)
 }
 
 // expiry returns when the token of type tt expires, or fallback from now.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/orgid/orgid/identity"
@@ -75,7 +76,7 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.metrics.signIns.WithLabelValues("success").Inc()
 	if f == nil {
-		http.Redirect(w, r, defaultUIPathHome, http.StatusSeeOther)
+		http.Redirect(w, r, localPath(r.PostFormValue("return_to")), http.StatusSeeOther)
 		return
 	}
 	now := p.now()
@@ -105,9 +106,48 @@ func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *h
 			lang = splitSpace(l)[0]
 		}
 	}
+	returnTo := ""
+	if f == nil {
+		returnTo = r.FormValue("return_to")
+		if localPath(returnTo) == defaultUIPathHome {
+			returnTo = ""
+		}
+	}
 	p.pages.Render(w, status, "sign-in", "Sign in", lang, map[string]any{
 		"ClientName": clientName, "Error": message, "Identifier": identifier, "Flow": flowID, "Action": PathSignIn,
+		"ReturnTo": returnTo,
 	})
+}
+
+// localPath returns p when it is a path on this server ("/organizations"),
+// else "/": return_to must never send the browser to another site (no
+// scheme, no host, no "//" or "/\" that browsers read as a host).
+func localPath(p string) string {
+	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\\\r\n") {
+		return defaultUIPathHome
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" {
+		return defaultUIPathHome
+	}
+	return p
+}
+
+// SignInURL is the hosted sign-in page that returns to returnTo (a local
+// path) afterwards.
+func SignInURL(returnTo string) string {
+	return PathSignIn + "?return_to=" + url.QueryEscape(localPath(returnTo))
+}
+
+// CurrentUser returns the browser's session and user, or nils when it is
+// signed out. Hosted pages of other packages use it.
+func (p *Provider) CurrentUser(r *http.Request) (*identity.Session, *identity.User, error) {
+	return p.currentUser(r.Context(), r)
+}
+
+// StartSession signs user in to this browser (sets the session cookie),
+// for hosted pages that create an account, and returns the session id.
+func (p *Provider) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request, user *identity.User, amr []string) (string, error) {
+	return p.startSession(ctx, w, r, user, amr)
 }
 
 // startSession signs the user in to this browser. Re-authentication of the

@@ -112,8 +112,9 @@ func (p *Provider) refreshClaims(ctx context.Context, ar fosite.AccessRequester,
 		}
 		orgRef = switchTo
 	}
-	orgClaims, orgID, err := p.organizationClaims(ctx, user.ID, orgRef)
-	if errors.Is(err, storage.ErrNotFound) {
+	claims, err := p.claimsFor(ctx, grant{client: client, user: user, sess: sess, scopes: ar.GetGrantedScopes(),
+		orgRef: orgRef, claimsRequest: s.claimsRequest()})
+	if isNotMember(err) {
 		return fosite.ErrInvalidGrant.WithHint("The user is not a member of the organization.")
 	}
 	if err != nil {
@@ -121,11 +122,11 @@ func (p *Provider) refreshClaims(ctx context.Context, ar fosite.AccessRequester,
 	}
 	if switchTo != "" {
 		// The browser session remembers the organization switched to.
-		if err := p.identity.SetActiveOrganization(ctx, sess.ID, orgID); err != nil {
+		if err := p.identity.SetActiveOrganization(ctx, sess.ID, claims.orgID); err != nil {
 			return fosite.ErrServerError.WithWrap(err)
 		}
 	}
-	p.refreshUserClaims(s, client, user, sess, ar.GetGrantedScopes(), orgID, orgClaims)
+	s.apply(claims)
 	return nil
 }
 

@@ -45,12 +45,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "", "")
 		return
 	}
-	claims := scopeClaims(user, ar.GetGrantedScopes())
-	for k, v := range s.AccessClaims {
-		claims[k] = v
-	}
-	claims["sub"] = user.ID
-	writeJSON(w, http.StatusOK, claims)
+	writeJSON(w, http.StatusOK, userinfoClaims(user, s, ar.GetGrantedScopes()))
 }
 
 // bearerToken reads an RFC 6750 token from the Authorization header or, for

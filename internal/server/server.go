@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/orgid/orgid/account"
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/ui"
@@ -68,7 +69,7 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 		SecureCookies:        issuer.Scheme == "https",
 		RequireOrganization:  cfg.RequireOrganization,
 	}, oidc.Deps{
-		DB: base.DB, Secrets: base.Keys, Keys: svc.Keys, Identity: svc.Identity, Tenancy: svc.Tenancy,
+		DB: base.DB, Secrets: base.Keys, Keys: svc.Keys, Identity: svc.Identity, Tenancy: svc.Tenancy, Templates: svc.Templates,
 		Clients: svc.Clients, Pages: pages, Logger: base.Logger, Metrics: s.Registry, Now: now,
 	})
 	if err != nil {
@@ -88,6 +89,7 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 	}
 	r := mux.NewRouter()
 	s.Provider.Routes(r)
+	account.New(account.Config{RequireOrganization: cfg.RequireOrganization}, account.Deps{DB: base.DB, Sessions: s.Provider, Identity: svc.Identity, Tenancy: svc.Tenancy, RBAC: svc.RBAC, Pages: pages, Logger: base.Logger}).Routes(r)
 	r.Handle("/assets/{file:.*}", ui.Static()).Methods(http.MethodGet).Name("assets")
 	r.Handle("/theme.css", pages.Theme()).Methods(http.MethodGet).Name("assets")
 	r.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet).Name("metrics")
