@@ -77,14 +77,13 @@ func (p *Provider) claimsFor(ctx context.Context, g grant) (*grantClaims, error)
 		out.infoClaims = append(out.infoClaims, name)
 	}
 
-	var org *tenancy.Claims
-	if g.orgRef != "" {
-		c, err := p.tenancy.Claims(ctx, g.user.ID, g.orgRef)
-		if err != nil {
-			return nil, err
-		}
-		org, out.orgID = c, c.OrgID
-		for k, v := range c.Map() {
+	org, err := p.orgClaims(ctx, g.user.ID, g.orgRef)
+	if err != nil {
+		return nil, err
+	}
+	if org != nil {
+		out.orgID = org.OrgID
+		for k, v := range org.Map() {
 			out.idExtra[k], out.userinfo[k], out.access[k] = v, v, v
 		}
 	}
@@ -114,6 +113,15 @@ func (p *Provider) claimsFor(ctx context.Context, g grant) (*grantClaims, error)
 	out.idExtra["sid"] = g.sess.ID
 	out.idExtra["azp"] = g.client.ID
 	return out, nil
+}
+
+// orgClaims are the user's claims in the organization orgRef names, as
+// the membership is now; nil for "". storage.ErrNotFound for a non-member.
+func (p *Provider) orgClaims(ctx context.Context, userID, orgRef string) (*tenancy.Claims, error) {
+	if orgRef == "" {
+		return nil, nil
+	}
+	return p.tenancy.Claims(ctx, userID, orgRef)
 }
 
 // mergeTemplateClaims copies rendered template claims, except the ones only

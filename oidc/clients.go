@@ -244,7 +244,7 @@ func validateClientID(cid string) error {
 	return nil
 }
 
-var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantImplicit}
+var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantImplicit, GrantTokenExchange}
 
 // normalizeMetadata validates a registration and fills its defaults.
 func normalizeMetadata(public bool, m ClientMetadata) (ClientMetadata, error) {

@@ -22,7 +22,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"scopes_supported":                              []string{"openid", "profile", "email", "address", "phone", "offline_access"},
 		"response_types_supported":                      []string{"code"},
 		"response_modes_supported":                      []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                         []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials},
+		"grant_types_supported":                         []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         algs,
 		"token_endpoint_auth_methods_supported":         []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},

@@ -24,7 +24,7 @@ func (p *Provider) writeAuthorizeError(ctx context.Context, w http.ResponseWrite
 	rfc := fosite.ErrorToRFC6749Error(err).WithExposeDebug(false)
 	p.metrics.authorizeErrors.WithLabelValues(rfc.ErrorField).Inc()
 	if rfc.ErrorField == fosite.ErrServerError.ErrorField {
-		p.log.ErrorContext(ctx, "authorization request failed", "error", rfc.DebugField)
+		p.log.ErrorContext(ctx, "authorization request failed", "error", internalCause(rfc))
 	}
 	if ar == nil || !ar.IsRedirectURIValid() {
 		p.renderError(w, r, rfc.CodeField, "This request cannot be completed", authorizeErrorMessage(rfc), rfc.ErrorField)
@@ -53,6 +53,17 @@ func (p *Provider) writeAuthorizeError(ctx context.Context, w http.ResponseWrite
 		redirect.RawQuery = q.Encode()
 		http.Redirect(w, r, redirect.String(), http.StatusSeeOther)
 	}
+}
+
+// internalCause describes what went wrong inside, for the log only.
+func internalCause(rfc *fosite.RFC6749Error) string {
+	if c := rfc.Cause(); c != nil {
+		if rfc.DebugField != "" && rfc.DebugField != c.Error() {
+			return c.Error() + " (" + rfc.DebugField + ")"
+		}
+		return c.Error()
+	}
+	return rfc.DebugField
 }
 
 // authorizeErrorMessage explains to a person why their browser stopped here.
@@ -103,7 +114,7 @@ func writeJSONError(w http.ResponseWriter, status int, code, description, challe
 func (p *Provider) writeFositeJSONError(ctx context.Context, w http.ResponseWriter, err error, challenge string) {
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.ErrorField == fosite.ErrServerError.ErrorField {
-		p.log.ErrorContext(ctx, "protocol request failed", "error", rfc.DebugField)
+		p.log.ErrorContext(ctx, "protocol request failed", "error", internalCause(rfc))
 	}
 	desc := rfc.DescriptionField
 	if rfc.HintField != "" {

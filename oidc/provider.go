@@ -180,7 +180,7 @@ func (p *Provider) compose() fosite.OAuth2Provider {
 	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: tokens, Storage: p.store, Config: cfg}
 
 	cfg.AuthorizeEndpointHandlers = fosite.AuthorizeEndpointHandlers{explicit, oidcExplicit, pkceHandler}
-	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{explicit, clientCredentials, refresh, oidcExplicit, oidcRefresh, pkceHandler}
+	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{explicit, clientCredentials, refresh, oidcExplicit, oidcRefresh, pkceHandler, tokenExchange{p: p}}
 	cfg.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspection}
 	cfg.RevocationHandlers = fosite.RevocationHandlers{revocation}
 	return fosite.NewOAuth2Provider(p.store, cfg)

@@ -17,6 +17,7 @@ var supportedGrants = map[string]bool{
 	GrantAuthorizationCode: true,
 	GrantRefreshToken:      true,
 	GrantClientCredentials: true,
+	GrantTokenExchange:     true,
 }
 
 // token is the token endpoint. Phases: parse and authenticate the client

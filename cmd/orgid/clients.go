@@ -30,6 +30,11 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 	authMethod := f.String("token-endpoint-auth-method", "", "client_secret_basic (default) or client_secret_post")
 	idTokenAlg := f.String("id-token-signing-alg", "", "RS256 or ES256 (default: the server's)")
 	grace := f.Int("refresh-grace-period", 0, "seconds a rotated refresh token stays usable (0–60)")
+	idTemplate := f.String("id-token-template", "", "JWT template whose claims go into this client's ID tokens and userinfo")
+	atTemplate := f.String("access-token-template", "", "JWT template whose claims go into this client's access tokens")
+	var allowTemplates listFlag
+	allowTemplates.split = true
+	f.Var(&allowTemplates, "allow-template", "template this client may mint by token exchange (repeatable; needs --grant "+oidc.GrantTokenExchange+")")
 	var redirects, postLogout, grants, scopes, origins, audience, responseTypes, responseModes listFlag
 	grants.split, scopes.split, responseModes.split = true, true, true
 	f.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
@@ -49,13 +54,20 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 	if *name == "" {
 		return errors.New("--name is required")
 	}
-	base, err := f.openBase(ctx)
+	base, svc, err := f.openServices(ctx)
 	if err != nil {
 		return err
 	}
 	defer base.Close()
-	clients := oidc.NewClients(base.DB, base.Keys, nil)
-	c, secret, err := clients.Create(ctx, oidc.NewClient{
+	for _, name := range append([]string{*idTemplate, *atTemplate}, allowTemplates.values...) {
+		if name == "" {
+			continue
+		}
+		if _, err := svc.Templates.Get(ctx, name); err != nil {
+			return fmt.Errorf("template %q: %w", name, err)
+		}
+	}
+	c, secret, err := svc.Clients.Create(ctx, oidc.NewClient{
 		ID: *id, Secret: *secretFlag, Name: *name, Public: *public, FirstParty: *firstParty,
 		Metadata: oidc.ClientMetadata{
 			RedirectURIs: redirects.values, PostLogoutRedirectURIs: postLogout.values,
@@ -63,6 +75,7 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 			Audience: audience.values, ResponseTypes: responseTypes.values, ResponseModes: responseModes.values,
 			TokenEndpointAuthMethod: *authMethod, IDTokenSignedResponseAlg: *idTokenAlg,
 			RefreshGracePeriodSeconds: *grace,
+			IDTokenTemplate: *idTemplate, AccessTokenTemplate: *atTemplate, AllowedTemplates: allowTemplates.values,
 		},
 	})
 	if err != nil {

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/orgid/orgid/internal/server"
+	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/templates"
+	"github.com/orgid/orgid/tenancy"
 )
 
 // templatesCommands are the `orgid templates …` subcommands.
@@ -25,21 +27,25 @@ var templatesCommands = []command{
 	{"templates render", "print the claims a template would issue for a user, without signing", runTemplatesRender},
 }
 
-// templateDataLoader loads what a dry run renders for: the user, and the
-// organization with the user's membership when orgID is not empty.
-// Identity and tenancy satisfy it through an adapter built in
-// newTemplateDataLoader.
-type templateDataLoader interface {
-	TemplateData(ctx context.Context, userID, orgID string) (templates.Data, error)
-}
-
-// errRenderUnavailable is returned by `templates render` until users and
-// organizations are wired into newTemplateDataLoader.
-var errRenderUnavailable = errors.New("templates render is not available yet: users and organizations are not wired into the CLI")
-
-// newTemplateDataLoader returns the loader `templates render` uses.
-func newTemplateDataLoader(base *server.Base) (templateDataLoader, error) {
-	return nil, errRenderUnavailable
+// templateData loads what a dry run renders for: the user with their
+// organizations, and the organization with the user's membership when
+// orgRef is not empty — the same data the token path renders from.
+func templateData(ctx context.Context, svc *server.Services, userID, orgRef string) (templates.Data, error) {
+	user, err := svc.Identity.GetUser(ctx, userID)
+	if err != nil {
+		return templates.Data{}, err
+	}
+	memberships, err := svc.Tenancy.Memberships(ctx, userID)
+	if err != nil {
+		return templates.Data{}, err
+	}
+	var org *tenancy.Claims
+	if orgRef != "" {
+		if org, err = svc.Tenancy.Claims(ctx, userID, orgRef); err != nil {
+			return templates.Data{}, fmt.Errorf("organization %q of user %q: %w", orgRef, userID, err)
+		}
+	}
+	return oidc.TemplateData(user, nil, memberships, org), nil
 }
 
 // templateSettingsFlags are the flags create and update share. Each
@@ -245,20 +251,16 @@ func runTemplatesRender(ctx context.Context, inv *invocation) error {
 	if name == "" || userID == "" {
 		return errors.New("--template and --user are required")
 	}
-	svc, base, err := openTemplates(ctx, f)
+	base, svc, err := f.openServices(ctx)
 	if err != nil {
 		return err
 	}
 	defer base.Close()
-	st, err := svc.Get(ctx, name)
+	st, err := svc.Templates.Get(ctx, name)
 	if err != nil {
 		return err
 	}
-	loader, err := newTemplateDataLoader(base)
-	if err != nil {
-		return err
-	}
-	data, err := loader.TemplateData(ctx, userID, orgID)
+	data, err := templateData(ctx, svc, userID, orgID)
 	if err != nil {
 		return err
 	}
