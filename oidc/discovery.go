@@ -19,7 +19,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"introspection_endpoint":                        iss + PathIntrospect,
 		"revocation_endpoint":                           iss + PathRevoke,
 		"end_session_endpoint":                          iss + PathEndSession,
-		"scopes_supported":                              []string{"openid", "profile", "email", "address", "phone", "offline_access"},
+		"scopes_supported":                              []string{"openid", "profile", "email", "address", "phone", "offline_access", ScopeOrganization},
 		"response_types_supported":                      []string{"code"},
 		"response_modes_supported":                      []string{"query", "fragment", "form_post"},
 		"grant_types_supported":                         []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange},

@@ -1,0 +1,49 @@
+package account
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/orgid/orgid/tenancy"
+)
+
+func TestLocalPathRefusesOtherSites(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/app", "/app"},
+		{"/organizations/acme?tab=members", "/organizations/acme?tab=members"},
+		{"", "/fallback"},
+		{"app", "/fallback"},
+		{"https://evil.example/", "/fallback"},
+		{"//evil.example/", "/fallback"},
+		{"/\\evil.example", "/fallback"},
+		{"/ok\r\nSet-Cookie: x=1", "/fallback"},
+		{"javascript:alert(1)", "/fallback"},
+	} {
+		if got := localPath(tc.in, "/fallback"); got != tc.want {
+			t.Errorf("localPath(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	for _, tc := range []struct {
+		err     error
+		status  int
+		message string
+	}{
+		{fmt.Errorf("create organization: %w", fmt.Errorf("%w: organization name must not be empty", tenancy.ErrInvalid)),
+			http.StatusBadRequest, "Organization name must not be empty."},
+		{fmt.Errorf("remove: %w", tenancy.ErrLastOwner), http.StatusConflict, "An organization must keep at least one owner. Make someone else an owner first."},
+		{tenancy.ErrForbidden, http.StatusForbidden, "You do not have permission to do that in this organization."},
+		{&pageError{http.StatusTeapot, "short and stout"}, http.StatusTeapot, "short and stout"},
+	} {
+		p, ok := explain(tc.err)
+		if !ok || p.status != tc.status || p.message != tc.message {
+			t.Errorf("explain(%v) = %d %q %v, want %d %q", tc.err, p.status, p.message, ok, tc.status, tc.message)
+		}
+	}
+	if p, ok := explain(fmt.Errorf("dial tcp: connection refused")); ok {
+		t.Errorf("explain(internal error) = %+v, want unknown (no detail shown)", p)
+	}
+}
