@@ -68,6 +68,7 @@ func (f *flags) configFlags() {
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
 	f.BoolVar(&c.RequireOrganization, "require-organization", c.RequireOrganization, "disable personal accounts: every session needs an active organization")
 	f.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses (development only)")
+	f.DurationVar(&c.WebhookLease, "webhook-lease", c.WebhookLease, "how long a replica holds a webhook delivery it claimed")
 	f.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "SMTP server for mail (default: write mail to <data-dir>/outbox.jsonl)")
 	f.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port (465: implicit TLS)")
 	f.StringVar(&c.SMTPUsername, "smtp-username", c.SMTPUsername, "SMTP user")

@@ -53,6 +53,9 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks reach private and loopback
 	// addresses (development and tests only).
 	WebhookAllowPrivate bool
+	// WebhookLease is how long a worker holds a delivery it claimed; a
+	// replica that dies mid-attempt leaves it to others after this.
+	WebhookLease time.Duration
 	// SMTP sends mail; with no host, mail goes to <data-dir>/outbox.jsonl.
 	SMTPHost     string
 	SMTPPort     int
@@ -78,6 +81,7 @@ func Defaults() Config {
 		SessionIdleTimeout:   7 * 24 * time.Hour,
 		SessionMaxLifetime:   30 * 24 * time.Hour,
 		ShutdownTimeout:      15 * time.Second,
+		WebhookLease:         2 * time.Minute,
 	}
 }
 

@@ -76,7 +76,7 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.worker, err = webhook.NewWorker(webhook.WorkerOptions{
-		DB: base.DB, Keys: base.Keys, AllowPrivate: cfg.WebhookAllowPrivate, Now: now,
+		DB: base.DB, Keys: base.Keys, AllowPrivate: cfg.WebhookAllowPrivate, Lease: cfg.WebhookLease, Now: now,
 		Logger: base.Logger, Registerer: s.Registry,
 	})
 	if err != nil {
