@@ -75,7 +75,7 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 			Audience: audience.values, ResponseTypes: responseTypes.values, ResponseModes: responseModes.values,
 			TokenEndpointAuthMethod: *authMethod, IDTokenSignedResponseAlg: *idTokenAlg,
 			RefreshGracePeriodSeconds: *grace,
-			IDTokenTemplate: *idTemplate, AccessTokenTemplate: *atTemplate, AllowedTemplates: allowTemplates.values,
+			IDTokenTemplate:           *idTemplate, AccessTokenTemplate: *atTemplate, AllowedTemplates: allowTemplates.values,
 		},
 	})
 	if err != nil {
