@@ -20,12 +20,18 @@ var supportedGrants = map[string]bool{
 	GrantTokenExchange:     true,
 }
 
+// multiWriteGrants issue several rows (code use, access and refresh
+// token, ID token session cleanup); their whole response is one
+// transaction.
+var multiWriteGrants = map[string]bool{GrantAuthorizationCode: true, GrantRefreshToken: true}
+
 // token is the token endpoint. Phases: parse and authenticate the client
 // and validate the grant (fosite, outside a transaction, because reuse
 // detection must commit its revocations even though the request fails);
 // adjust the grant (scopes for client credentials, fresh claims on
-// refresh); issue every token in ONE transaction, so a failed write leaves
-// no half-issued grant; write the response.
+// refresh); issue the tokens of a code or refresh grant in ONE
+// transaction, so a failed write leaves no half-issued grant; write the
+// response.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	ctx := withClientCache(r.Context())
 	if err := r.ParseForm(); err != nil {
@@ -70,11 +76,18 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var resp fosite.AccessResponder
-	err = storage.InTx(ctx, p.store.db, func(ctx context.Context) error {
-		var err error
+	if multiWriteGrants[grant] {
+		err = storage.InTx(ctx, p.store.db, func(ctx context.Context) error {
+			var err error
+			resp, err = p.oauth.NewAccessResponse(ctx, ar)
+			return err
+		})
+	} else {
+		// One insert (client credentials) or none (token exchange): no
+		// transaction, so the signature is computed without holding
+		// SQLite's write lock.
 		resp, err = p.oauth.NewAccessResponse(ctx, ar)
-		return err
-	})
+	}
 	if errors.Is(err, errCodeAlreadyRedeemed) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		// Lost a race for the code: treat it as reuse, which revokes what
 		// the winner issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
