@@ -135,6 +135,8 @@ func TestOrganizationClaimsAndSwitching(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := idClaims(t, r, tok)
+		logClaims(t, "before the switch: ID token", id)
+		logClaims(t, "before the switch: access token", decodeJWT(t, tok.AccessToken))
 		if id["org_id"] != fx.acme.ID || id["org_slug"] != fx.acme.Slug || id["org_role"] != "org:owner" ||
 			!sameList(id["org_permissions"], "org:projects:manage") || id["plan"] != "pro" || id["greeting"] != "Hello Ada" {
 			t.Errorf("ID token claims = %v", id)
@@ -163,8 +165,11 @@ func TestOrganizationClaimsAndSwitching(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := idClaims(t, r, tok2); c["org_id"] != fx.beta.ID || c["org_role"] != "org:member" || !sameList(c["org_permissions"]) {
-			t.Errorf("after silent switch: %v", c)
+		c2 := idClaims(t, r, tok2)
+		logClaims(t, "after the silent switch: ID token", c2)
+		logClaims(t, "after the silent switch: access token", decodeJWT(t, tok2.AccessToken))
+		if c2["org_id"] != fx.beta.ID || c2["org_role"] != "org:member" || !sameList(c2["org_permissions"]) {
+			t.Errorf("after silent switch: %v", c2)
 		}
 		// The session remembers Beta: a plain prompt=none picks it.
 		again := b.Follow(b.Get(r.config.AuthCodeURL("state-1234567890", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"))), fx.srv.Issuer)
@@ -243,6 +248,7 @@ func TestTokenExchangeMintsTemplateTokens(t *testing.T) {
 		}
 		var c map[string]any
 		_ = json.Unmarshal(payload, &c)
+		logClaims(t, "minted by token exchange (template backend)", c)
 		if c["sub"] != fx.user.ID || c["azp"] != r.client.ID || c["sid"] == nil || c["email"] != fx.user.Email ||
 			c["org"] != fx.acme.Slug || c["aud"] != "api.example.com" || c["iss"] != fx.srv.Issuer {
 			t.Errorf("minted claims = %v", c)
@@ -309,6 +315,13 @@ func decodeJWT(t *testing.T, token string) map[string]any {
 		t.Fatalf("decode JWT: %v", err)
 	}
 	return c
+}
+
+// logClaims shows decoded claims with go test -v, for the record.
+func logClaims(t *testing.T, what string, claims map[string]any) {
+	t.Helper()
+	b, _ := json.MarshalIndent(claims, "", "  ")
+	t.Logf("%s:\n%s", what, b)
 }
 
 // sameList reports whether v is a JSON list of exactly want.
