@@ -23,8 +23,16 @@ func ValidateSlug(slug string) error {
 	if len(slug) > MaxSlugLen || !slugRE.MatchString(slug) {
 		return fmt.Errorf("%w: slug %q must be lowercase letters and digits joined by single dashes, at most %d characters", ErrInvalid, slug, MaxSlugLen)
 	}
+	if reservedSlugs[slug] {
+		return fmt.Errorf("%w: slug %q is reserved", ErrInvalid, slug)
+	}
 	return nil
 }
+
+// reservedSlugs name hosted pages beside the organizations
+// (/organizations/switch, /organizations/join, /organizations/new): an
+// organization slug must never shadow them.
+var reservedSlugs = map[string]bool{"switch": true, "join": true, "new": true}
 
 // letters that Unicode decomposition does not reduce to ASCII.
 var foldSpecial = map[rune]string{
@@ -70,9 +78,12 @@ func Slugify(name string) string {
 
 // nextFreeSlug picks base, or base-2, base-3, … — the first not in taken.
 func nextFreeSlug(base string, taken []string) string {
-	used := make(map[string]bool, len(taken))
+	used := make(map[string]bool, len(taken)+len(reservedSlugs))
 	for _, t := range taken {
 		used[t] = true
+	}
+	for r := range reservedSlugs {
+		used[r] = true
 	}
 	if !used[base] {
 		return base
