@@ -32,6 +32,8 @@ type Browser struct {
 	formURL  *regexp.Regexp
 	user     User
 	listener *Listener
+	// logoutConfirm is the button of the logout confirmation page.
+	logoutConfirm Button
 }
 
 // NewBrowser returns a browser with an empty cookie jar. base supplies the
@@ -46,7 +48,7 @@ func NewBrowser(base *http.Client, cfg Config, l *Listener) *Browser {
 			return http.ErrUseLastResponse
 		},
 	}
-	b := &Browser{client: c, form: cfg.Login, user: cfg.User, listener: l}
+	b := &Browser{client: c, form: cfg.Login, user: cfg.User, listener: l, logoutConfirm: cfg.Login.LogoutConfirm}
 	if cfg.Login.URLPattern != "" {
 		b.formURL = regexp.MustCompile(cfg.Login.URLPattern) // Config.Validate compiled it
 	}
@@ -104,6 +106,12 @@ type Stop struct {
 	Text      string
 	LoginPage bool
 	Reason    string
+	// Page is the page as parsed and PageURL where it was, for modules
+	// that go on from it (a logout confirmation, front-channel frames);
+	// Header is its response header.
+	Page    *Page
+	PageURL *url.URL
+	Header  http.Header
 }
 
 // Describe is a one-line summary for failure reasons.
@@ -163,7 +171,8 @@ func (b *Browser) Navigate(ctx context.Context, req *http.Request, nav Navigatio
 		} else {
 			page.Text = excerpt(body)
 		}
-		stop := &Stop{URL: stripQuery(resp.Request.URL), Status: resp.StatusCode, Title: page.Title, Text: page.Text}
+		stop := &Stop{URL: stripQuery(resp.Request.URL), Status: resp.StatusCode, Title: page.Title, Text: page.Text,
+			Page: page, PageURL: resp.Request.URL, Header: resp.Header}
 		if resp.StatusCode != http.StatusOK {
 			stop.Reason = "the provider answered with an error page"
 			out.Stop = stop

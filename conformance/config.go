@@ -41,6 +41,37 @@ type Config struct {
 	ACRValues string `json:"acr_values,omitempty"`
 	// Timeout bounds every HTTP request the runner makes (default 30s).
 	Timeout Duration `json:"timeout,omitempty"`
+
+	// Registration is how the plans that register their own clients
+	// (dynamic, rp-logout, frontchannel-logout, backchannel-logout) use
+	// the provider's registration endpoint.
+	Registration Registration `json:"registration,omitempty"`
+	// RotateKeysCommand makes the provider rotate its signing keys for
+	// oidcc-server-rotate-keys; it runs with sh -c (for orgid:
+	// "orgid keys rotate" with the server's configuration in the
+	// environment). Empty: the module is skipped.
+	RotateKeysCommand string `json:"rotate_keys_command,omitempty"`
+	// KeyRotationWait bounds how long the module waits for the rotated key
+	// to appear in the JWKS (default 90s).
+	KeyRotationWait Duration `json:"key_rotation_wait,omitempty"`
+	// JWKSRefreshDelay is how long oidcc-refresh-token-rp-key-rotation
+	// waits after rotating the runner's own key, so that a provider that
+	// rate-limits fetching a jwks_uri fetches it again (default 10s).
+	JWKSRefreshDelay Duration `json:"jwks_refresh_delay,omitempty"`
+	// LogoutWait bounds how long the back-channel logout module waits for
+	// the provider's notification (default 30s).
+	LogoutWait Duration `json:"logout_wait,omitempty"`
+}
+
+// Registration configures dynamic client registration (RFC 7591).
+type Registration struct {
+	// InitialAccessToken is sent as a bearer token when the provider
+	// requires one.
+	InitialAccessToken string `json:"initial_access_token,omitempty"`
+	// ApplicationType is registered for the runner's clients; default
+	// "native", because the runner's redirect URI is loopback http, which
+	// OpenID Connect Registration allows native clients only.
+	ApplicationType string `json:"application_type,omitempty"`
 }
 
 // Clients are the clients registered at the provider for the run. Each
@@ -102,6 +133,9 @@ type LoginForm struct {
 	// OrganizationField names the organization chooser's field; the driver
 	// posts its first value.
 	OrganizationField string `json:"organization_field,omitempty"`
+	// LogoutConfirm is the button that confirms a sign-out on the
+	// provider's logout confirmation page.
+	LogoutConfirm Button `json:"logout_confirm,omitempty"`
 }
 
 // Button names a submit control by name and value.
@@ -171,6 +205,21 @@ func (c Config) WithDefaults() Config {
 	if l.OrganizationField == "" {
 		l.OrganizationField = "org_id"
 	}
+	if l.LogoutConfirm == (Button{}) {
+		l.LogoutConfirm = Button{Name: "action", Value: "logout"}
+	}
+	if c.Registration.ApplicationType == "" {
+		c.Registration.ApplicationType = "native"
+	}
+	if c.KeyRotationWait == 0 {
+		c.KeyRotationWait = Duration(90 * time.Second)
+	}
+	if c.JWKSRefreshDelay == 0 {
+		c.JWKSRefreshDelay = Duration(10 * time.Second)
+	}
+	if c.LogoutWait == 0 {
+		c.LogoutWait = Duration(30 * time.Second)
+	}
 	if c.LoginHint == "" {
 		c.LoginHint = c.User.Identifier
 	}
@@ -216,6 +265,14 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, errors.New("timeout: must not be negative"))
+	}
+	if c.KeyRotationWait < 0 || c.JWKSRefreshDelay < 0 || c.LogoutWait < 0 {
+		errs = append(errs, errors.New("key_rotation_wait, jwks_refresh_delay and logout_wait must not be negative"))
+	}
+	switch c.Registration.ApplicationType {
+	case "", "web", "native":
+	default:
+		errs = append(errs, fmt.Errorf("registration.application_type %q: want web or native", c.Registration.ApplicationType))
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,8 @@ func TestConfigValidate(t *testing.T) {
 		{"public client with secret", func(c *Config) { c.Clients.Public = Client{ClientID: "p", ClientSecret: "x"} }, "public"},
 		{"user password missing", func(c *Config) { c.User.Password = "" }, "user"},
 		{"bad url pattern", func(c *Config) { c.Login.URLPattern = "(" }, "url_pattern"},
+		{"negative logout wait", func(c *Config) { c.LogoutWait = -1 }, "logout_wait"},
+		{"unknown application type", func(c *Config) { c.Registration.ApplicationType = "desktop" }, "application_type"},
 	}
 	for _, tc := range tests {
 		c := validConfig()
@@ -58,8 +60,11 @@ func TestConfigDefaults(t *testing.T) {
 		RedirectURI: DefaultRedirectURI,
 		User:        User{Identifier: "ada"},
 		Login: LoginForm{IdentifierField: "identifier", PasswordField: "password",
-			Consent: Button{Name: "action", Value: "allow"}, OrganizationField: "org_id"},
+			Consent: Button{Name: "action", Value: "allow"}, OrganizationField: "org_id",
+			LogoutConfirm: Button{Name: "action", Value: "logout"}},
 		LoginHint: "ada", UILocales: "se", ClaimsLocales: "se", Timeout: Duration(30 * time.Second),
+		Registration:    Registration{ApplicationType: "native"},
+		KeyRotationWait: Duration(90 * time.Second), JWKSRefreshDelay: Duration(10 * time.Second), LogoutWait: Duration(30 * time.Second),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("WithDefaults (-want +got):\n%s", diff)

@@ -25,6 +25,17 @@ type Env struct {
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger
+	// Registered, when a plan's Setup registered clients, replaces the
+	// configured static clients for that plan's modules.
+	Registered *RegisteredClients
+	// RotateKeys makes the provider rotate its signing keys (nil: not
+	// possible, the rotation module skips).
+	RotateKeys func(ctx context.Context) error
+}
+
+// RegisteredClients are the clients a plan registered for itself.
+type RegisteredClients struct {
+	Basic, Post, Public ClientAuth
 }
 
 // NewBrowser returns a browser with an empty cookie jar: a user who has not
@@ -34,29 +45,48 @@ func (e *Env) NewBrowser() *Browser { return NewBrowser(e.HTTP, e.Config, e.List
 // ClientAuth is a client with the way it authenticates at the token endpoint.
 type ClientAuth struct {
 	Client
-	// Method is client_secret_basic, client_secret_post or none.
+	// Method is client_secret_basic, client_secret_post,
+	// client_secret_jwt, private_key_jwt or none.
 	Method string
+	// Keys holds the private keys of a private_key_jwt client (the first
+	// signs); KeySet is what the client registered or serves at its
+	// jwks_uri. A key rotation replaces both.
+	Keys *ClientKeys
+	// Registration is the RFC 7592 management of a registered client.
+	Registration *ClientRegistration
 }
 
 // Token endpoint authentication methods the runner uses.
 const (
 	AuthSecretBasic = "client_secret_basic"
 	AuthSecretPost  = "client_secret_post"
+	AuthSecretJWT   = "client_secret_jwt"
+	AuthPrivateKey  = "private_key_jwt"
 	AuthNone        = "none"
 )
 
-// BasicClient is the client most modules use.
+// BasicClient is the client most modules use: the configured
+// client_secret_basic client, or the plan's registered main client.
 func (e *Env) BasicClient() ClientAuth {
+	if e.Registered != nil {
+		return e.Registered.Basic
+	}
 	return ClientAuth{Client: e.Config.Clients.SecretBasic, Method: AuthSecretBasic}
 }
 
 // PostClient is the client_secret_post client (check Configured).
 func (e *Env) PostClient() ClientAuth {
+	if e.Registered != nil {
+		return e.Registered.Post
+	}
 	return ClientAuth{Client: e.Config.Clients.SecretPost, Method: AuthSecretPost}
 }
 
 // PublicClient is the public PKCE client (check Configured).
 func (e *Env) PublicClient() ClientAuth {
+	if e.Registered != nil {
+		return e.Registered.Public
+	}
 	return ClientAuth{Client: e.Config.Clients.Public, Method: AuthNone}
 }
 

@@ -115,6 +115,9 @@ func (c *fakeClock) advance(d time.Duration) {
 type fakeClient struct {
 	id, secret, method string
 	thirdParty         bool
+	// A registered client's metadata (fakeop_dynamic_test.go); static
+	// clients use the harness's redirect URI.
+	reg *fakeRegistration
 }
 
 type fakeGrant struct {
@@ -126,6 +129,7 @@ type fakeGrant struct {
 	redirectURI string
 	challenge   string
 	authTime    time.Time
+	sid         string
 	used        bool
 	tokens      []string
 }
@@ -136,8 +140,11 @@ type fakeAccess struct {
 }
 
 type fakeSession struct {
+	id       string
 	authTime time.Time
 	org      string
+	// clients the session issued codes to (logout notifies them).
+	clients map[string]bool
 }
 
 // fakeOP is a small but real OpenID Provider: RS256 ID tokens signed with
@@ -151,9 +158,15 @@ type fakeOP struct {
 	faults      map[fault]bool
 	style       loginStyle
 	clock       *fakeClock
-	key         *rsa.PrivateKey
-	kid         string
 	clients     map[string]*fakeClient
+
+	// cmu guards clients, keys and the caches of the dynamic side; mu
+	// guards the flow state below. Never take cmu then mu.
+	cmu sync.Mutex
+	// keys sign (the last one) and are published; a rotation appends.
+	keys      []fakeKey
+	jwtIDs    map[string]bool
+	jwksCache map[string]*jose.JSONWebKeySet
 
 	mu        sync.Mutex
 	sessions  map[string]*fakeSession
@@ -177,8 +190,9 @@ func newFakeOP(t *testing.T, redirectURI string, style loginStyle, faults ...fau
 		faults:      map[fault]bool{},
 		style:       style,
 		clock:       &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
-		key:         testKey(),
-		kid:         "key-1",
+		keys:        []fakeKey{{priv: testKey(), kid: "key-1"}},
+		jwtIDs:      map[string]bool{},
+		jwksCache:   map[string]*jose.JSONWebKeySet{},
 		clients: map[string]*fakeClient{
 			"basic-client":  {id: "basic-client", secret: "basic-secret", method: AuthSecretBasic},
 			"post-client":   {id: "post-client", secret: "post-secret", method: AuthSecretPost, thirdParty: true},
@@ -201,6 +215,9 @@ func newFakeOP(t *testing.T, redirectURI string, style loginStyle, faults ...fau
 	mux.HandleFunc("/organization", op.organization)
 	mux.HandleFunc("POST /token", op.token)
 	mux.HandleFunc("/userinfo", op.userinfo)
+	mux.HandleFunc("POST /register", op.register)
+	mux.HandleFunc("/register/{id}", op.manageRegistration)
+	mux.HandleFunc("/logout", op.endSession)
 	op.srv = httptest.NewServer(mux)
 	op.issuer = op.srv.URL
 	t.Cleanup(op.srv.Close)
@@ -238,9 +255,9 @@ func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
 		"response_types_supported":                    []string{"code"},
 		"response_modes_supported":                    []string{"query", "form_post"},
 		"grant_types_supported":                       []string{"authorization_code", "refresh_token"},
-		"subject_types_supported":                     []string{"public"},
+		"subject_types_supported":                     []string{"public", "pairwise"},
 		"id_token_signing_alg_values_supported":       algs,
-		"token_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "none"},
+		"token_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"},
 		"claims_supported":                            []string{"sub", "name", "email", "email_verified", "address", "phone_number"},
 		"code_challenge_methods_supported":            []string{"S256"},
 		"acr_values_supported":                        []string{"urn:fake:password"},
@@ -250,16 +267,17 @@ func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
 		"request_object_signing_alg_values_supported": []string{"none", "RS256"},
 		"ui_locales_supported":                        []string{"en", "se"},
 	}
+	op.dynamicDiscovery(doc)
 	if op.has(faultDiscoveryHTTPEndpoint) {
 		doc["registration_endpoint"] = "http://op.example.com/register"
 	}
 	writeJSON(w, http.StatusOK, doc)
 }
 
-func (op *fakeOP) publicJWK() map[string]any {
-	pub := jose.JSONWebKey{Key: &op.key.PublicKey, KeyID: op.kid, Algorithm: "RS256", Use: "sig"}
+func (op *fakeOP) publicJWK(k fakeKey) map[string]any {
+	pub := jose.JSONWebKey{Key: &k.priv.PublicKey, KeyID: k.kid, Algorithm: "RS256", Use: "sig"}
 	if op.has(faultJWKSPrivate) {
-		pub.Key = op.key
+		pub.Key = k.priv
 	}
 	b, _ := pub.MarshalJSON()
 	var m map[string]any
@@ -272,7 +290,17 @@ func (op *fakeOP) publicJWK() map[string]any {
 }
 
 func (op *fakeOP) jwks(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"keys": []any{op.publicJWK()}})
+	op.cmu.Lock()
+	keys := slices.Clone(op.keys)
+	op.cmu.Unlock()
+	if op.has(faultRotationDropsOld) {
+		keys = keys[len(keys)-1:]
+	}
+	var out []any
+	for _, k := range keys {
+		out = append(out, op.publicJWK(k))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
 }
 
 func (op *fakeOP) session(r *http.Request) *fakeSession {
@@ -337,6 +365,9 @@ func (op *fakeOP) mergeRequestObject(params url.Values) (url.Values, string) {
 	if len(parts) != 3 {
 		return params, "invalid_request_object"
 	}
+	if tok, err := parseIDToken(raw); err != nil || (tok.Alg != "none" && !op.verifyRequestObject(params.Get("client_id"), raw)) {
+		return params, "invalid_request_object"
+	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var claims map[string]any
 	if err != nil || json.Unmarshal(b, &claims) != nil {
@@ -367,7 +398,7 @@ func (op *fakeOP) mergeRequestObject(params url.Values) (url.Values, string) {
 func (op *fakeOP) process(w http.ResponseWriter, r *http.Request, params url.Values, resumed bool) {
 	merged, roErr := op.mergeRequestObject(params)
 	params = merged
-	client := op.clients[params.Get("client_id")]
+	client := op.client(params.Get("client_id"))
 	if client == nil {
 		http.Error(w, "invalid_request: unknown client", http.StatusBadRequest)
 		return
@@ -375,11 +406,11 @@ func (op *fakeOP) process(w http.ResponseWriter, r *http.Request, params url.Val
 	if strings.HasSuffix(roErr, "_not_supported") {
 		// Refused before reading the redirect_uri: the answer goes to the
 		// registered one.
-		op.respond(w, params, op.redirectURI, url.Values{"error": {roErr}})
+		op.respond(w, params, client.redirects(op)[0], url.Values{"error": {roErr}})
 		return
 	}
-	redirect := params.Get("redirect_uri")
-	if redirect != op.redirectURI && !op.has(faultRedirectUnregistered) {
+	redirect, ok := op.checkRedirect(client, params.Get("redirect_uri"))
+	if !ok {
 		http.Error(w, "invalid_request: redirect_uri is not registered", http.StatusBadRequest)
 		return
 	}
@@ -436,7 +467,7 @@ func (op *fakeOP) process(w http.ResponseWriter, r *http.Request, params url.Val
 			fail("login_required")
 			return
 		}
-		if hint := params.Get("id_token_hint"); hint != "" && subOf(hint) != fakeSub {
+		if hint := params.Get("id_token_hint"); hint != "" && subOf(hint) != op.subFor(client.id) {
 			fail("login_required")
 			return
 		}
@@ -468,13 +499,14 @@ func (op *fakeOP) process(w http.ResponseWriter, r *http.Request, params url.Val
 		}
 	}
 	g := &fakeGrant{client: client.id, scope: params.Get("scope"), nonce: params.Get("nonce"), claims: params.Get("claims"),
-		redirectURI: redirect, challenge: params.Get("code_challenge"), authTime: sess.authTime}
+		redirectURI: redirect, challenge: params.Get("code_challenge"), authTime: sess.authTime, sid: sess.id}
 	if acr := strings.Fields(params.Get("acr_values")); len(acr) > 0 {
 		g.acr = acr[0]
 	}
 	code := randomValue(24)
 	op.mu.Lock()
 	op.codes[code] = g
+	sess.clients[client.id] = true
 	op.mu.Unlock()
 	reply(url.Values{"code": {code}})
 }
@@ -619,7 +651,7 @@ func (op *fakeOP) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := randomValue(16)
 	op.mu.Lock()
-	op.sessions[sid] = &fakeSession{authTime: op.clock.Now()}
+	op.sessions[sid] = &fakeSession{id: "sid-" + sid[:8], authTime: op.clock.Now(), clients: map[string]bool{}}
 	op.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/", HttpOnly: true})
 	http.Redirect(w, r, "/authorize/resume?flow="+flow, http.StatusSeeOther)
@@ -675,6 +707,9 @@ func (op *fakeOP) organization(w http.ResponseWriter, r *http.Request) {
 // authenticate returns the client of a token request, or nil after an
 // invalid_client answer.
 func (op *fakeOP) authenticate(w http.ResponseWriter, r *http.Request) *fakeClient {
+	if r.PostForm.Has("client_assertion") {
+		return op.authenticateAssertion(w, r)
+	}
 	id, secret, basic := r.BasicAuth()
 	method := AuthSecretBasic
 	if !basic {
@@ -684,7 +719,7 @@ func (op *fakeOP) authenticate(w http.ResponseWriter, r *http.Request) *fakeClie
 			method = AuthNone
 		}
 	}
-	c := op.clients[id]
+	c := op.client(id)
 	if c == nil || c.method != method || c.secret != secret || (method == AuthSecretPost && op.has(faultSecretPostRefused)) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return nil
@@ -762,8 +797,11 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 func (op *fakeOP) idToken(client string, g *fakeGrant, accessToken string, withNonce bool) string {
 	now := op.clock.Now()
 	claims := map[string]any{
-		"iss": op.issuer, "sub": fakeSub, "aud": client,
+		"iss": op.issuer, "sub": op.subFor(client), "aud": client,
 		"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(),
+	}
+	if g.sid != "" {
+		claims["sid"] = g.sid
 	}
 	if !op.has(faultMaxAgeIgnored) {
 		claims["auth_time"] = g.authTime.Unix()
@@ -790,14 +828,15 @@ func (op *fakeOP) idToken(client string, g *fakeGrant, accessToken string, withN
 		return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString(payload) + "."
 	}
 	opts := (&jose.SignerOptions{}).WithType("JWT")
-	kid := op.kid
+	key := op.signingKey()
+	kid := key.kid
 	if op.has(faultWrongKid) {
 		kid = "unknown-key"
 	}
 	if !op.has(faultNoKid) {
 		opts = opts.WithHeader("kid", kid)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: op.key}, opts)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key.priv}, opts)
 	if err != nil {
 		panic(err)
 	}
@@ -844,7 +883,7 @@ func (op *fakeOP) userinfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	claims := map[string]any{"sub": fakeSub}
+	claims := map[string]any{"sub": op.subFor(a.grant.client)}
 	if op.has(faultUserinfoSubMismatch) {
 		claims["sub"] = "someone-else"
 	}
@@ -866,6 +905,10 @@ func (op *fakeOP) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.Contains(a.grant.claims, `"name"`) && !op.has(faultClaimsParamIgnored) {
 		claims["name"] = "Ada Lovelace"
+	}
+	if c := op.client(a.grant.client); c != nil && c.reg != nil && c.reg.userinfoAlg != "" && !op.has(faultUserinfoUnsigned) {
+		op.writeSignedUserinfo(w, c, claims)
+		return
 	}
 	writeJSON(w, http.StatusOK, claims)
 }

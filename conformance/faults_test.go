@@ -79,6 +79,56 @@ var failCases = []struct {
 	{"form_post missing state", []fault{faultFormPostMissingState}, "formpost", []string{"oidcc-server", "oidcc-prompt-none-not-logged-in"}, "state"},
 	{"form_post form sent by GET", []fault{faultFormPostGet}, "formpost", without(basicModuleNames(), "oidcc-ensure-registered-redirect-uri"), "method"},
 	{"form_post: unregistered redirect URI", []fault{faultRedirectUnregistered}, "formpost", []string{"oidcc-ensure-registered-redirect-uri"}, "unregistered"},
+
+	// Dynamic registration, client authentication, keys.
+	{"dynamic: no kid", []fault{faultNoKid}, "dynamic", []string{"oidcc-idtoken-rs256"}, "kid"},
+	{"dynamic: unsigned ID tokens registered though not offered", []fault{faultRegAcceptsNone}, "dynamic", []string{"oidcc-idtoken-unsigned"}, "accepted"},
+	{"dynamic: signed userinfo ignored", []fault{faultUserinfoUnsigned}, "dynamic", []string{"oidcc-userinfo-rs256"}, "application/jwt"},
+	{"dynamic: missing redirect_uri defaulted", []fault{faultRedirectDefault}, "dynamic", []string{"oidcc-ensure-redirect-uri-in-authorization-request"}, "redirected"},
+	{"dynamic: redirect URI query refused", []fault{faultRedirectQueryRefused}, "dynamic", []string{"oidcc-redirect-uri-query-OK"}, "redirect URI"},
+	{"dynamic: redirect URI query ignored", []fault{faultRedirectIgnoresQuery}, "dynamic", []string{"oidcc-redirect-uri-query-mismatch", "oidcc-redirect-uri-query-added"}, "redirected"},
+	{"dynamic: fragment registered", []fault{faultRegAcceptsFragment}, "dynamic", []string{"oidcc-redirect-uri-regfrag"}, "accepted"},
+	{"dynamic: discovery issuer", []fault{faultDiscoveryIssuer}, "dynamic", []string{"oidcc-discovery-endpoint-verification"}, "issuer"},
+	{"dynamic: ID token iss", []fault{faultWrongIss}, "dynamic", []string{"oidcc-server"}, "iss"},
+	{"dynamic: registration drops URIs", []fault{faultRegDropsURIs}, "dynamic",
+		[]string{"oidcc-registration-logo-uri", "oidcc-registration-policy-uri", "oidcc-registration-tos-uri"}, "does not return"},
+	{"dynamic: jwks_uri ignored", []fault{faultJWKSURIIgnored}, "dynamic", []string{"oidcc-registration-jwks-uri", "oidcc-refresh-token-rp-key-rotation"}, "invalid_client"},
+	{"dynamic: pairwise is public", []fault{faultPairwiseIsPublic}, "dynamic", []string{"oidcc-registration-sector-uri"}, "same sub"},
+	{"dynamic: sector document not checked", []fault{faultSectorNotChecked}, "dynamic", []string{"oidcc-registration-sector-bad"}, "accepted"},
+	{"dynamic: rotation drops the old key", []fault{faultRotationDropsOld}, "dynamic", []string{"oidcc-server-rotate-keys"}, "left the JWKS"},
+	{"dynamic: rotation publishes no key", []fault{faultRotationNoNewKey}, "dynamic", []string{"oidcc-server-rotate-keys"}, "no new signing key"},
+	{"dynamic: client jwks_uri never refetched", []fault{faultJWKSURINeverRefetched}, "dynamic", []string{"oidcc-refresh-token-rp-key-rotation"}, "invalid_client"},
+	{"dynamic: request objects ignored", []fault{faultRequestObjectIgnored}, "dynamic",
+		[]string{"oidcc-request-uri-unsigned", "oidcc-request-uri-signed-rs256"}, "state"},
+	{"dynamic: signed request objects refused", []fault{faultSignedRequestIgnored}, "dynamic", []string{"oidcc-request-uri-signed-rs256"}, "invalid_request_object"},
+	{"dynamic: request_not_supported to the registered URI", []fault{faultRequestObjectRefused}, "dynamic", []string{"oidcc-ensure-request-object-with-redirect-uri"}, "request_not_supported"},
+	{"dynamic: refresh token not bound", []fault{faultRefreshNotBound}, "dynamic", []string{"oidcc-refresh-token"}, "was accepted from client"},
+	{"dynamic: aud=issuer answered with the wrong error", []fault{faultAssertionAudError}, "dynamic", []string{"oidcc-ensure-client-assertion-with-iss-aud-succeeds"}, "invalid_request"},
+	{"dynamic: client_secret_jwt refused", []fault{faultSecretJWTRefused}, "dynamic", []string{"oidcc-client-secret-jwt"}, "invalid_client"},
+	{"dynamic: assertion replay accepted", []fault{faultAssertionReplay}, "dynamic", []string{"oidcc-client-assertion-replay"}, "accepted twice"},
+	{"dynamic: management without token", []fault{faultManagementOpen}, "dynamic", []string{"oidcc-registration-management"}, "401"},
+
+	// Logout.
+	{"no end_session_endpoint", []fault{faultNoEndSession}, "rp-logout", []string{"oidcc-rp-initiated-logout-discovery-endpoint-verification",
+		"oidcc-rp-initiated-logout", "oidcc-rp-initiated-logout-no-params", "oidcc-rp-initiated-logout-no-post-logout-redirect-uri",
+		"oidcc-rp-initiated-logout-no-state", "oidcc-rp-initiated-logout-only-state"}, "end_session_endpoint"},
+	{"logout state dropped", []fault{faultLogoutStateDropped}, "rp-logout", []string{"oidcc-rp-initiated-logout"}, "state"},
+	{"logout state invented", []fault{faultLogoutStateAlways}, "rp-logout", []string{"oidcc-rp-initiated-logout-no-state"}, "state"},
+	{"logout redirects anywhere", []fault{faultLogoutAnyRedirect}, "rp-logout",
+		[]string{"oidcc-rp-initiated-logout-bad-post-logout-redirect-uri", "oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri"}, "redirected"},
+	{"logout hint unverified", []fault{faultLogoutHintUnverified}, "rp-logout",
+		[]string{"oidcc-rp-initiated-logout-modified-id-token-hint", "oidcc-rp-initiated-logout-bad-id-token-hint"}, "redirected"},
+	{"logout without hint redirects", []fault{faultLogoutNoHintRedirects}, "rp-logout", []string{"oidcc-rp-initiated-logout-no-id-token-hint"}, "redirected"},
+	{"logout keeps the session", []fault{faultLogoutKeepsSession}, "rp-logout", []string{"oidcc-rp-initiated-logout-no-params",
+		"oidcc-rp-initiated-logout-no-post-logout-redirect-uri", "oidcc-rp-initiated-logout-only-state", "oidcc-rp-initiated-logout"}, "still returned a code"},
+	{"no front-channel logout", []fault{faultNoFrontchannel}, "frontchannel-logout", []string{"oidcc-frontchannel-logout-discovery-endpoint-verification"}, "frontchannel_logout_supported"},
+	{"front-channel iframe without sid", []fault{faultFrontchannelNoSID}, "frontchannel-logout", []string{"oidcc-frontchannel-rp-initiated-logout"}, "no iss"},
+	{"front-channel iframe blocked by CSP", []fault{faultFrontchannelCSP}, "frontchannel-logout", []string{"oidcc-frontchannel-rp-initiated-logout"}, "Content-Security-Policy"},
+	{"no back-channel logout", []fault{faultNoBackchannel}, "backchannel-logout", []string{"oidcc-backchannel-logout-discovery-endpoint-verification"}, "backchannel_logout_supported"},
+	{"logout token with a nonce", []fault{faultLogoutTokenNonce}, "backchannel-logout", []string{"oidcc-backchannel-rp-initiated-logout"}, "nonce"},
+	{"logout token typed JWT", []fault{faultLogoutTokenTyp}, "backchannel-logout", []string{"oidcc-backchannel-rp-initiated-logout"}, "typ"},
+	{"back-channel logout never sent", []fault{faultNoBackchannelDelivery}, "backchannel-logout", []string{"oidcc-backchannel-rp-initiated-logout"}, "no back-channel logout request"},
+	{"no registration endpoint", []fault{faultNoRegistrationEndpoint}, "backchannel-logout", []string{"oidcc-backchannel-rp-initiated-logout"}, "registration_endpoint"},
 }
 
 // TestModulesFailAgainstBrokenProvider shows every module failing against
@@ -152,6 +202,38 @@ func TestModulesSkipOrWarn(t *testing.T) {
 			}
 			report, out := h.run(t, []Plan{BasicPlan()}, tc.module)
 			res := results(report)["basic/"+tc.module]
+			text := res.Reason + strings.Join(res.Warnings, " ")
+			if res.Status != tc.status || !strings.Contains(text, tc.mention) {
+				t.Errorf("%s: got %s %q warnings %q; want %s mentioning %q\n%s", tc.module, res.Status, res.Reason, res.Warnings, tc.status, tc.mention, out)
+			}
+		})
+	}
+}
+
+// TestDynamicModulesSkipOrWarn covers the dynamic plan's outcomes that are
+// not failures.
+func TestDynamicModulesSkipOrWarn(t *testing.T) {
+	tests := []struct {
+		name     string
+		faults   []fault
+		noRotate bool
+		module   string
+		status   Status
+		mention  string
+	}{
+		{"no pairwise", []fault{faultNoPairwise}, false, "oidcc-registration-sector-uri", StatusSkip, "pairwise"},
+		{"no pairwise, bad sector", []fault{faultNoPairwise}, false, "oidcc-registration-sector-bad", StatusSkip, "pairwise"},
+		{"no way to rotate", nil, true, "oidcc-server-rotate-keys", StatusSkip, "rotate_keys_command"},
+		{"aud=issuer refused", []fault{faultAssertionAudInvalidClient}, false, "oidcc-ensure-client-assertion-with-iss-aud-succeeds", StatusPass, "recommends"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, styleOrgid, tc.faults...)
+			if tc.noRotate {
+				h.noRotate = true
+			}
+			report, out := h.run(t, []Plan{DynamicPlan()}, tc.module)
+			res := results(report)["dynamic/"+tc.module]
 			text := res.Reason + strings.Join(res.Warnings, " ")
 			if res.Status != tc.status || !strings.Contains(text, tc.mention) {
 				t.Errorf("%s: got %s %q warnings %q; want %s mentioning %q\n%s", tc.module, res.Status, res.Reason, res.Warnings, tc.status, tc.mention, out)

@@ -15,6 +15,13 @@ type Page struct {
 	Title string
 	Text  string
 	Forms []*Form
+	// Frames are the iframes' src URLs (front-channel logout), Refresh
+	// the target of a <meta http-equiv="refresh">, both resolved against
+	// the page URL.
+	Frames  []*url.URL
+	Refresh *url.URL
+	// Links are the pages's <a href> targets, resolved.
+	Links []*url.URL
 }
 
 // Form is one HTML form, its action resolved against the page URL.
@@ -56,6 +63,20 @@ func ParsePage(body []byte, base *url.URL) *Page {
 			case atom.Title:
 				p.Title = strings.TrimSpace(nodeText(n))
 				return
+			case atom.A:
+				if href := attr(n, "href"); href != "" {
+					if u, err := base.Parse(href); err == nil {
+						p.Links = append(p.Links, u)
+					}
+				}
+			case atom.Iframe:
+				if u, err := base.Parse(attr(n, "src")); err == nil && attr(n, "src") != "" {
+					p.Frames = append(p.Frames, u)
+				}
+			case atom.Meta:
+				if strings.EqualFold(attr(n, "http-equiv"), "refresh") && p.Refresh == nil {
+					p.Refresh = refreshTarget(attr(n, "content"), base)
+				}
 			case atom.Form:
 				form = newForm(n, base)
 				p.Forms = append(p.Forms, form)
@@ -95,6 +116,24 @@ func ParsePage(body []byte, base *url.URL) *Page {
 		p.Text = p.Text[:300] + "…"
 	}
 	return p
+}
+
+// refreshTarget reads the URL of a meta refresh's content ("2;url=…").
+func refreshTarget(content string, base *url.URL) *url.URL {
+	_, rest, ok := strings.Cut(content, ";")
+	if !ok {
+		return nil
+	}
+	rest = strings.TrimSpace(rest)
+	if len(rest) < 4 || !strings.EqualFold(rest[:4], "url=") {
+		return nil
+	}
+	target := strings.Trim(strings.TrimSpace(rest[4:]), `'"`)
+	u, err := base.Parse(target)
+	if err != nil || target == "" {
+		return nil
+	}
+	return u
 }
 
 func newForm(n *html.Node, base *url.URL) *Form {

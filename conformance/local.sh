@@ -4,6 +4,13 @@
 # `orgid conformance run --plan all` against each. Exits non-zero on any
 # failure. Reports land in ${CONFORMANCE_OUT:-./conformance-reports}.
 #
+# The dynamic and logout plans register their own clients: orgid runs with
+# dynamic registration on (token-protected on SQLite, open on PostgreSQL,
+# so both modes are exercised), its outbound fetches (jwks_uri,
+# sector_identifier_uri, request_uri, back-channel logout) allowed to reach
+# the runner on 127.0.0.1, and a one-second key reload so that
+# `orgid keys rotate` (the runner's rotate_keys_command) shows at once.
+#
 #   DIALECTS="sqlite postgres"   which databases (default both)
 #   ORGID_TEST_POSTGRES_URL       administrative PostgreSQL URL
 #   PLAN=all                      which plans
@@ -46,6 +53,7 @@ for dialect in $DIALECTS; do
   export ORGID_ISSUER="http://127.0.0.1:$port" ORGID_LISTEN="127.0.0.1:$port" ORGID_DATA_DIR="$dir/data"
   export ORGID_SECRET="conformance-run-secret-$(date +%s)-not-for-production"
   export ORGID_LOG_LEVEL=warn
+  export ORGID_EGRESS_ALLOW_HOSTS=127.0.0.1 ORGID_KEY_RELOAD_INTERVAL=1s
   case "$dialect" in
     sqlite) export ORGID_DATABASE_URL="sqlite:$dir/data/orgid.db" ;;
     postgres)
@@ -64,6 +72,13 @@ for dialect in $DIALECTS; do
   basic=$(client conformance-basic)
   post=$(client conformance-post --token-endpoint-auth-method client_secret_post)
   public=$(client conformance-public --public)
+  initial_token=""
+  if [ "$dialect" = sqlite ]; then
+    export ORGID_REGISTRATION=token
+    initial_token=$("$orgid" registration-tokens create --description conformance --expires-in 2h --json | jq -r .token)
+  else
+    export ORGID_REGISTRATION=open
+  fi
 
   "$orgid" serve >"$dir/serve.log" 2>&1 &
   server_pid=$!
@@ -71,6 +86,7 @@ for dialect in $DIALECTS; do
   curl -fsS "$ORGID_ISSUER/readyz" >/dev/null
 
   jq -n --arg issuer "$ORGID_ISSUER" --arg redirect "$REDIRECT" --arg password "$password" \
+     --arg initial "$initial_token" --arg rotate "$orgid keys rotate >/dev/null" \
      --argjson basic "$basic" --argjson post "$post" --argjson public "$public" '{
     issuer: $issuer, redirect_uri: $redirect,
     clients: {
@@ -81,7 +97,13 @@ for dialect in $DIALECTS; do
     user: {identifier: "conformance@example.com", password: $password,
            claims: {email: "conformance@example.com", given_name: "Ada", family_name: "Lovelace", name: "Ada Lovelace"}},
     login: {identifier_field: "identifier", password_field: "password",
-            consent: {name: "action", value: "allow"}, organization_field: "org_id"}
+            consent: {name: "action", value: "allow"}, organization_field: "org_id",
+            logout_confirm: {name: "action", value: "logout"}},
+    registration: {initial_access_token: $initial, application_type: "native"},
+    rotate_keys_command: $rotate,
+    key_rotation_wait: "30s",
+    jwks_refresh_delay: "6s",
+    logout_wait: "30s"
   }' >"$dir/config.json"
 
   if ! "$orgid" conformance run --config "$dir/config.json" --plan "$PLAN" --json "$OUT/report-$dialect.json"; then

@@ -76,7 +76,13 @@ var outerParams = []string{"response_type", "client_id", "scope", "redirect_uri"
 // moveIntoRequestObject replaces the request's parameters by the outer ones
 // and returns the request object holding them all.
 func moveIntoRequestObject(ar *AuthRequest) string {
-	jwt := unsignedJWT(requestObjectClaims(ar.Params))
+	return unsignedJWT(splitRequestObject(ar))
+}
+
+// splitRequestObject replaces the request's parameters by the outer ones
+// and returns the claims of a request object holding them all.
+func splitRequestObject(ar *AuthRequest) map[string]any {
+	claims := requestObjectClaims(ar.Params)
 	var outer Params
 	for _, kv := range ar.Params {
 		if slices.Contains(outerParams, kv.Key) {
@@ -84,7 +90,7 @@ func moveIntoRequestObject(ar *AuthRequest) string {
 		}
 	}
 	ar.Params = outer
-	return jwt
+	return claims
 }
 
 // skipWithoutUnsignedRequestObjects skips when discovery lists the request

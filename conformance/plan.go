@@ -52,7 +52,7 @@ func module(name, description string, run func(t *T)) Module {
 // Plans returns every plan the runner knows, in the order "all" runs them.
 // A new plan is a new file with its builder, and one line here.
 func Plans() []Plan {
-	return []Plan{ConfigPlan(), BasicPlan(), FormPostPlan()}
+	return []Plan{ConfigPlan(), BasicPlan(), FormPostPlan(), DynamicPlan(), RPLogoutPlan(), FrontchannelLogoutPlan(), BackchannelLogoutPlan()}
 }
 
 // SelectPlans picks plans by short name from a comma-separated list;

@@ -17,11 +17,13 @@ func TestSelectPlans(t *testing.T) {
 		want []string
 		err  bool
 	}{
-		{"all", []string{"config", "basic", "formpost"}, false},
+		{"all", []string{"config", "basic", "formpost", "dynamic", "rp-logout", "frontchannel-logout", "backchannel-logout"}, false},
+		{"dynamic,backchannel-logout", []string{"dynamic", "backchannel-logout"}, false},
+		{"oidcc-rp-initiated-logout-certification-test-plan", []string{"rp-logout"}, false},
 		{"basic", []string{"basic"}, false},
 		{"formpost, config", []string{"formpost", "config"}, false},
 		{"oidcc-basic-certification-test-plan", []string{"basic"}, false},
-		{"dynamic", nil, true},
+		{"session-management", nil, true},
 		{"", nil, true},
 	}
 	for _, tc := range tests {

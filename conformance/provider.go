@@ -46,6 +46,12 @@ type Metadata struct {
 	RequestParameterSupported                  *bool    `json:"request_parameter_supported"`
 	RequestURIParameterSupported               *bool    `json:"request_uri_parameter_supported"`
 	AuthorizationResponseIssParameterSupported *bool    `json:"authorization_response_iss_parameter_supported"`
+	UserinfoSigningAlgValuesSupported          []string `json:"userinfo_signing_alg_values_supported"`
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	FrontchannelLogoutSupported                *bool    `json:"frontchannel_logout_supported"`
+	FrontchannelLogoutSessionSupported         *bool    `json:"frontchannel_logout_session_supported"`
+	BackchannelLogoutSupported                 *bool    `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported          *bool    `json:"backchannel_logout_session_supported"`
 }
 
 // Provider is the provider under test as discovery describes it.

@@ -32,6 +32,9 @@ type Runner struct {
 	ModuleTimeout time.Duration
 	// Only, when not empty, runs just the modules with these names.
 	Only []string
+	// RotateKeys, if set, makes the provider rotate its signing keys
+	// instead of Config.RotateKeysCommand (tests drive a fake provider).
+	RotateKeys func(ctx context.Context) error
 }
 
 // Run validates the configuration, starts the Listener, discovers the
@@ -79,7 +82,10 @@ func (r *Runner) newEnv(ctx context.Context, cfg Config) (*Env, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	env := &Env{Config: cfg, Listener: listener, HTTP: httpClient, Now: r.Now, Sleep: r.Sleep, Log: log}
+	env := &Env{Config: cfg, Listener: listener, HTTP: httpClient, Now: r.Now, Sleep: r.Sleep, Log: log, RotateKeys: r.RotateKeys}
+	if env.RotateKeys == nil && cfg.RotateKeysCommand != "" {
+		env.RotateKeys = commandRotation(cfg.RotateKeysCommand)
+	}
 	if env.Now == nil {
 		env.Now = time.Now
 	}

@@ -16,6 +16,8 @@ type harness struct {
 	op  *fakeOP
 	cfg Config
 	ln  net.Listener
+	// noRotate leaves the runner without a way to rotate keys.
+	noRotate bool
 }
 
 func newHarness(t *testing.T, style loginStyle, faults ...fault) *harness {
@@ -39,6 +41,8 @@ func newHarness(t *testing.T, style loginStyle, faults ...fault) *harness {
 			"name": "Ada Lovelace", "phone_number": "+44 20 7946 0000",
 			"address": map[string]any{"formatted": "12 St James's Square, London", "country": "GB"},
 		}},
+		// A provider that never notifies must not stall the tests.
+		LogoutWait: Duration(2 * time.Second),
 	}
 	if style == styleCustom {
 		cfg.Login = LoginForm{
@@ -67,7 +71,11 @@ func (h *harness) run(t *testing.T, plans []Plan, only ...string) (*Report, stri
 			h.op.clock.advance(d)
 			return nil
 		},
-		Only: only,
+		Only:       only,
+		RotateKeys: h.op.rotateKeys,
+	}
+	if h.noRotate {
+		r.RotateKeys = nil
 	}
 	report, err := r.Run(context.Background(), plans)
 	if err != nil {
@@ -122,8 +130,8 @@ func TestPlansPassAgainstCorrectProvider(t *testing.T) {
 		}
 	}
 	total := len(want)
-	if got, wantLine := lastLine(out), "78 passed, 0 failed, 0 skipped"; total != 78 || got != wantLine {
-		t.Errorf("modules = %d, summary line = %q; want 78 modules (2 config + 2×38 basic) and %q", total, got, wantLine)
+	if got, wantLine := lastLine(out), "119 passed, 0 failed, 0 skipped"; total != 119 || got != wantLine {
+		t.Errorf("modules = %d, summary line = %q; want 119 modules (2 config + 2×38 basic + 26 dynamic + 11 rp-logout + 2 front-channel + 2 back-channel) and %q", total, got, wantLine)
 	}
 }
 

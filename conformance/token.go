@@ -36,13 +36,36 @@ func (e *Env) TokenRequest(ctx context.Context, client ClientAuth, form url.Valu
 		return nil, fmt.Errorf("the discovery document has no token_endpoint")
 	}
 	form = cloneValues(form)
+	basic := ""
 	switch client.Method {
+	case AuthSecretBasic:
+		basic = basicAuth(client.ClientID, client.ClientSecret)
 	case AuthSecretPost:
 		form.Set("client_id", client.ClientID)
 		form.Set("client_secret", client.ClientSecret)
 	case AuthNone:
 		form.Set("client_id", client.ClientID)
+	case AuthPrivateKey, AuthSecretJWT:
+		assertion, err := clientAssertion(client, assertionClaims(client.ClientID, endpoint, e.Now()))
+		if err != nil {
+			return nil, err
+		}
+		setAssertion(form, client.ClientID, assertion)
 	}
+	return e.postToken(ctx, form, basic)
+}
+
+// setAssertion adds a client assertion to a token request.
+func setAssertion(form url.Values, clientID, assertion string) {
+	form.Set("client_id", clientID)
+	form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	form.Set("client_assertion", assertion)
+}
+
+// postToken posts form to the token endpoint as it is, with an
+// Authorization header when basic is not empty.
+func (e *Env) postToken(ctx context.Context, form url.Values, basic string) (*TokenResponse, error) {
+	endpoint := e.Provider.Metadata.TokenEndpoint
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("token request: %w", err)
@@ -50,8 +73,8 @@ func (e *Env) TokenRequest(ctx context.Context, client ClientAuth, form url.Valu
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	if client.Method == AuthSecretBasic {
-		req.Header.Set("Authorization", basicAuth(client.ClientID, client.ClientSecret))
+	if basic != "" {
+		req.Header.Set("Authorization", basic)
 	}
 	resp, err := e.HTTP.Do(req)
 	if err != nil {

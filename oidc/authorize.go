@@ -28,7 +28,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.renderError(w, r, http.StatusBadRequest, "This request cannot be completed", "The request could not be read.", "invalid_request")
 		return
 	}
-	form, objErr := expandRequestObject(r.Form)
+	form, objErr := p.expandRequestObject(ctx, r.Form)
 	if objErr != nil {
 		// Validate the rest first: only a known client's registered
 		// redirect URI may receive the error.
@@ -125,7 +125,7 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return
 	}
 
-	if reason := p.needsLogin(ctx, form, sess, f); reason != "" {
+	if reason := p.needsLogin(ctx, client, form, sess, f); reason != "" {
 		if promptNone {
 			p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrLoginRequired.WithHint(reason))
 			return
@@ -158,7 +158,7 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 }
 
 // needsLogin returns why the user must (re)authenticate, or "".
-func (p *Provider) needsLogin(ctx context.Context, form url.Values, sess *identity.Session, f *flow) string {
+func (p *Provider) needsLogin(ctx context.Context, client *Client, form url.Values, sess *identity.Session, f *flow) string {
 	if sess == nil {
 		return "The user is not signed in."
 	}
@@ -169,29 +169,49 @@ func (p *Provider) needsLogin(ctx context.Context, form url.Values, sess *identi
 	if hasWord(prompt, "login") || hasWord(prompt, "select_account") {
 		return "The client asked the user to sign in again."
 	}
-	if v := form.Get("max_age"); v != "" {
-		if maxAge, err := strconv.ParseInt(v, 10, 64); err == nil && maxAge >= 0 &&
-			p.now().After(sess.AuthTime.Add(time.Duration(maxAge)*time.Second)) {
+	maxAge := form.Get("max_age")
+	if maxAge == "" && client.Metadata.DefaultMaxAge > 0 {
+		maxAge = strconv.Itoa(client.Metadata.DefaultMaxAge)
+	}
+	if maxAge != "" {
+		if n, err := strconv.ParseInt(maxAge, 10, 64); err == nil && n >= 0 &&
+			p.now().After(sess.AuthTime.Add(time.Duration(n)*time.Second)) {
 			return "The user's authentication is older than max_age."
 		}
 	}
 	if hint := form.Get("id_token_hint"); hint != "" {
-		if sub, ok := p.hintSubject(ctx, hint); ok && sub != sess.UserID {
+		if !p.hintIsFor(ctx, hint, sess) {
 			return "The signed-in user is not the user of id_token_hint."
 		}
 	}
 	return ""
 }
 
-// hintSubject returns the subject of an ID token this provider issued;
-// expired hints are accepted (OpenID Connect Core §3.1.2.1).
-func (p *Provider) hintSubject(ctx context.Context, hint string) (string, bool) {
+// hintIsFor reports whether an ID token this provider issued (expired or
+// not: OpenID Connect Core §3.1.2.1) names the session's user, comparing
+// its sub with the subject its audience knows the user by (pairwise
+// clients see another sub). A hint that does not verify is ignored here;
+// fosite refuses it.
+func (p *Provider) hintIsFor(ctx context.Context, hint string, sess *identity.Session) bool {
 	claims, err := p.verifyIDTokenHint(ctx, hint)
 	if err != nil {
-		return "", false
+		return true
 	}
 	sub, _ := claims["sub"].(string)
-	return sub, sub != ""
+	return sub == p.hintSubjectOf(ctx, claims, sess.UserID)
+}
+
+// hintSubjectOf is the sub an ID token's audience knows userID by.
+func (p *Provider) hintSubjectOf(ctx context.Context, claims map[string]any, userID string) string {
+	aud := audiences(claims)
+	if len(aud) == 0 {
+		return userID
+	}
+	c, err := p.clients.Get(ctx, aud[0])
+	if err != nil {
+		return userID
+	}
+	return p.subjectFor(c, userID)
 }
 
 // interact stores (or reuses) the flow and sends the browser to a page.
@@ -243,6 +263,12 @@ func (p *Provider) issue(ctx context.Context, w http.ResponseWriter, r *http.Req
 	session, err := p.userSession(ctx, grant{client: client, user: user, sess: sess, scopes: ar.GetGrantedScopes(),
 		orgRef: orgID, claimsRequest: ar.GetRequestForm().Get("claims")}, requestedAt)
 	if err != nil {
+		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	// Logout notifies every client the session issued to; recorded first,
+	// so that no client holds tokens of a session it would not hear end.
+	if err := p.recordSessionClient(ctx, sess.ID, client.ID, session.ClientSubject()); err != nil {
 		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
 		return
 	}

@@ -193,7 +193,10 @@ func (p *Provider) userSession(ctx context.Context, g grant, requestedAt time.Ti
 	s.SessionID = g.sess.ID
 	s.IDTokenAlg = g.client.Metadata.IDTokenSignedResponseAlg
 	c := s.IDTokenClaims()
-	c.Subject = g.user.ID
+	c.Subject = p.subjectFor(g.client, g.user.ID)
+	if c.Subject != g.user.ID {
+		s.PairwiseSubject = c.Subject
+	}
 	c.AuthTime = g.sess.AuthTime.UTC().Truncate(time.Second)
 	c.RequestedAt = requestedAt.UTC()
 	c.AuthenticationMethodsReferences = g.sess.AMR
@@ -316,7 +319,7 @@ func userinfoClaims(u *identity.User, s *Session, scopes fosite.Arguments) map[s
 	for k, v := range s.UserinfoExtra {
 		out[k] = v
 	}
-	out["sub"] = u.ID
+	out["sub"] = s.ClientSubject()
 	return out
 }
 

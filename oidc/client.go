@@ -22,7 +22,16 @@ type Client struct {
 	Metadata   ClientMetadata
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+
+	// secretSealed is the secret of a client_secret_jwt client, sealed
+	// with the keyring; registrationTokenHash the keyed hash of a
+	// dynamically registered client's registration access token.
+	secretSealed          []byte
+	registrationTokenHash string
 }
+
+// Dynamic reports whether the client registered itself (RFC 7591).
+func (c *Client) Dynamic() bool { return c.registrationTokenHash != "" }
 
 // ClientMetadata is everything a client registers beyond its identity, with
 // RFC 7591 / OpenID Connect Dynamic Registration names where one exists.
@@ -57,6 +66,43 @@ type ClientMetadata struct {
 	TokenEndpointAuthSigningAlg string               `json:"token_endpoint_auth_signing_alg,omitempty"`
 	RequestURIs                 []string             `json:"request_uris,omitempty"`
 	RequestObjectSigningAlg     string               `json:"request_object_signing_alg,omitempty"`
+
+	// OpenID Connect Dynamic Client Registration 1.0 §2 and RFC 7591 §2.
+	// ApplicationType is "web" (default) or "native"; native clients may
+	// use loopback http and custom-scheme redirect URIs.
+	ApplicationType string   `json:"application_type,omitempty"`
+	ClientURI       string   `json:"client_uri,omitempty"`
+	LogoURI         string   `json:"logo_uri,omitempty"`
+	PolicyURI       string   `json:"policy_uri,omitempty"`
+	TOSURI          string   `json:"tos_uri,omitempty"`
+	Contacts        []string `json:"contacts,omitempty"`
+	SoftwareID      string   `json:"software_id,omitempty"`
+	SoftwareVersion string   `json:"software_version,omitempty"`
+	// SubjectType is "public" (default) or "pairwise". A pairwise client's
+	// users are known to it by a subject derived from SectorIdentifier.
+	SubjectType         string `json:"subject_type,omitempty"`
+	SectorIdentifierURI string `json:"sector_identifier_uri,omitempty"`
+	// SectorIdentifier is the host pairwise subjects are computed for: the
+	// sector_identifier_uri's host, else the redirect URIs' single host.
+	// orgid computes it; clients cannot set it.
+	SectorIdentifier string `json:"sector_identifier,omitempty"`
+	// UserinfoSignedResponseAlg makes userinfo answer with a signed JWT
+	// (application/jwt) instead of JSON.
+	UserinfoSignedResponseAlg string `json:"userinfo_signed_response_alg,omitempty"`
+	// DefaultMaxAge applies when an authorization request has no max_age
+	// (seconds; 0: none). RequireAuthTime asks for auth_time in every ID
+	// token, which orgid always sends.
+	DefaultMaxAge    int      `json:"default_max_age,omitempty"`
+	RequireAuthTime  bool     `json:"require_auth_time,omitempty"`
+	DefaultACRValues []string `json:"default_acr_values,omitempty"`
+	InitiateLoginURI string   `json:"initiate_login_uri,omitempty"`
+
+	// Front-channel (OpenID Connect Front-Channel Logout 1.0) and
+	// back-channel (Back-Channel Logout 1.0) logout receivers.
+	FrontchannelLogoutURI             string `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired bool   `json:"frontchannel_logout_session_required,omitempty"`
+	BackchannelLogoutURI              string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired  bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // Grant types and methods orgid knows.
@@ -66,9 +112,17 @@ const (
 	GrantClientCredentials = "client_credentials"
 	GrantImplicit          = "implicit"
 
-	AuthMethodBasic = "client_secret_basic"
-	AuthMethodPost  = "client_secret_post"
-	AuthMethodNone  = "none"
+	AuthMethodBasic      = "client_secret_basic"
+	AuthMethodPost       = "client_secret_post"
+	AuthMethodSecretJWT  = "client_secret_jwt"
+	AuthMethodPrivateKey = "private_key_jwt"
+	AuthMethodNone       = "none"
+
+	SubjectPublic   = "public"
+	SubjectPairwise = "pairwise"
+
+	ApplicationWeb    = "web"
+	ApplicationNative = "native"
 )
 
 var (
@@ -99,6 +153,9 @@ func (c *Client) GetRequestObjectSigningAlgorithm() string {
 func (c *Client) GetTokenEndpointAuthMethod() string { return c.Metadata.TokenEndpointAuthMethod }
 func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string {
 	if c.Metadata.TokenEndpointAuthSigningAlg == "" {
+		if c.Metadata.TokenEndpointAuthMethod == AuthMethodSecretJWT {
+			return "HS256"
+		}
 		return "RS256"
 	}
 	return c.Metadata.TokenEndpointAuthSigningAlg

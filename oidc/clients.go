@@ -42,6 +42,9 @@ type clientRow struct {
 	Metadata      string    `bun:"metadata"`
 	CreatedAt     time.Time `bun:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at"`
+	// SecretSealed and RegistrationTokenHash: see migration 0080.
+	SecretSealed          []byte  `bun:"secret_sealed"`
+	RegistrationTokenHash *string `bun:"registration_token_hash"`
 }
 
 type originRow struct {
@@ -55,6 +58,10 @@ func (r *clientRow) client() (*Client, error) {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.SecretHash != nil {
 		c.SecretHash = *r.SecretHash
+	}
+	c.secretSealed = r.SecretSealed
+	if r.RegistrationTokenHash != nil {
+		c.registrationTokenHash = *r.RegistrationTokenHash
 	}
 	if err := json.Unmarshal([]byte(r.Metadata), &c.Metadata); err != nil {
 		return nil, fmt.Errorf("decode metadata of client %q: %w", r.ID, err)
@@ -86,42 +93,58 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 var defaultClientScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access", ScopeOrganization}
 
 // Create registers a client and returns it with its secret, which is shown
-// this once: only its keyed hash is stored.
+// this once: only its keyed hash is stored (and, for client_secret_jwt
+// clients, a sealed copy, the HMAC key of their assertions).
 func (cs *Clients) Create(ctx context.Context, nc NewClient) (*Client, string, error) {
-	m, err := normalizeMetadata(nc.Public, nc.Metadata)
+	c, creds, err := cs.create(ctx, nc, false)
 	if err != nil {
 		return nil, "", err
 	}
+	return c, creds.Secret, nil
+}
+
+// Credentials are the secrets a new client receives, shown once.
+type Credentials struct {
+	// Secret is the client secret ("" for public and private_key_jwt
+	// clients).
+	Secret string
+	// RegistrationToken is the RFC 7592 registration access token of a
+	// dynamically registered client.
+	RegistrationToken string
+}
+
+// create stores a client; withRegistrationToken issues it an RFC 7592
+// registration access token (dynamic registration).
+func (cs *Clients) create(ctx context.Context, nc NewClient, withRegistrationToken bool) (*Client, Credentials, error) {
+	var creds Credentials
+	m, err := normalizeMetadata(nc.Public, nc.Metadata)
+	if err != nil {
+		return nil, creds, err
+	}
 	if strings.TrimSpace(nc.Name) == "" {
-		return nil, "", &ValidationError{"name", "is required"}
+		return nil, creds, &ValidationError{"name", "is required"}
 	}
 	cid := nc.ID
 	if cid == "" {
 		cid = id.New("client")
 	} else if err := validateClientID(cid); err != nil {
-		return nil, "", err
+		return nil, creds, err
 	}
-	var plain string
-	var hash *string
-	if !nc.Public {
-		plain = nc.Secret
-		if plain == "" {
-			plain = secret.Token("")
-		} else if len(plain) < 16 {
-			return nil, "", &ValidationError{"secret", "an imported secret must have at least 16 characters"}
-		}
-		h := cs.keys.Hash(plain)
-		hash = &h
-	} else if nc.Secret != "" {
-		return nil, "", &ValidationError{"secret", "public clients have no secret"}
+	row := &clientRow{ID: cid, Name: strings.TrimSpace(nc.Name), Public: nc.Public, FirstParty: nc.FirstParty}
+	if creds.Secret, err = cs.setSecret(row, m, nc.Secret); err != nil {
+		return nil, creds, err
+	}
+	if withRegistrationToken {
+		creds.RegistrationToken = secret.Token("")
+		h := cs.keys.Hash(creds.RegistrationToken)
+		row.RegistrationTokenHash = &h
 	}
 	meta, err := json.Marshal(m)
 	if err != nil {
-		return nil, "", err
+		return nil, creds, err
 	}
 	now := cs.now().UTC().Truncate(time.Microsecond)
-	row := &clientRow{ID: cid, Name: strings.TrimSpace(nc.Name), SecretHash: hash, Public: nc.Public,
-		FirstParty: nc.FirstParty, Metadata: string(meta), CreatedAt: now, UpdatedAt: now}
+	row.Metadata, row.CreatedAt, row.UpdatedAt = string(meta), now, now
 	err = storage.InTx(ctx, cs.db, func(ctx context.Context) error {
 		db := storage.Conn(ctx, cs.db)
 		if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
@@ -133,10 +156,114 @@ func (cs *Clients) Create(ctx context.Context, nc NewClient) (*Client, string, e
 		return cs.writeOrigins(ctx, db, cid, m.WebOrigins)
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, Credentials{}, err
 	}
 	c, err := row.client()
-	return c, plain, err
+	return c, creds, err
+}
+
+// setSecret gives a confidential client its secret (plain, generated or
+// imported) and returns it: a keyed hash always, a sealed copy for
+// client_secret_jwt. Public and private_key_jwt clients have none.
+func (cs *Clients) setSecret(row *clientRow, m ClientMetadata, plain string) (string, error) {
+	row.SecretHash, row.SecretSealed = nil, nil
+	if row.Public || m.TokenEndpointAuthMethod == AuthMethodPrivateKey {
+		if plain != "" {
+			return "", &ValidationError{"secret", "public and private_key_jwt clients have no secret"}
+		}
+		return "", nil
+	}
+	switch {
+	case plain == "" && m.TokenEndpointAuthMethod == AuthMethodSecretJWT:
+		// 512 bits: enough key for HS512 too (RFC 7518 §3.2).
+		plain = secret.RandomString(64)
+	case plain == "":
+		plain = secret.Token("")
+	case len(plain) < 16:
+		return "", &ValidationError{"secret", "an imported secret must have at least 16 characters"}
+	}
+	h := cs.keys.Hash(plain)
+	row.SecretHash = &h
+	if m.TokenEndpointAuthMethod == AuthMethodSecretJWT {
+		// HS256 needs at least 256 bits of key (RFC 7518 §3.2).
+		if len(plain) < 32 {
+			return "", &ValidationError{"secret", "a client_secret_jwt secret must have at least 32 characters"}
+		}
+		row.SecretSealed = cs.keys.Seal([]byte(plain), secretAAD(row.ID))
+	}
+	return plain, nil
+}
+
+// update replaces a client's name and metadata (RFC 7592 §2.2). The
+// secret stays unless the new authentication method needs one the client
+// does not have in usable form: then a new secret is generated and
+// returned, shown this once.
+func (cs *Clients) update(ctx context.Context, c *Client, nc NewClient) (*Client, string, error) {
+	m, err := normalizeMetadata(nc.Public, nc.Metadata)
+	if err != nil {
+		return nil, "", err
+	}
+	if strings.TrimSpace(nc.Name) == "" {
+		return nil, "", &ValidationError{"name", "is required"}
+	}
+	row := &clientRow{ID: c.ID, Name: strings.TrimSpace(nc.Name), Public: nc.Public, FirstParty: c.FirstParty}
+	if c.SecretHash != "" {
+		h := c.SecretHash
+		row.SecretHash = &h
+	}
+	row.SecretSealed = c.secretSealed
+	needsSecret := !nc.Public && m.TokenEndpointAuthMethod != AuthMethodPrivateKey
+	var plain string
+	switch {
+	case !needsSecret:
+		row.SecretHash, row.SecretSealed = nil, nil
+	case row.SecretHash == nil || (m.TokenEndpointAuthMethod == AuthMethodSecretJWT && len(row.SecretSealed) == 0):
+		if plain, err = cs.setSecret(row, m, ""); err != nil {
+			return nil, "", err
+		}
+	case m.TokenEndpointAuthMethod != AuthMethodSecretJWT:
+		row.SecretSealed = nil
+	}
+	meta, err := json.Marshal(m)
+	if err != nil {
+		return nil, "", err
+	}
+	row.Metadata = string(meta)
+	row.UpdatedAt = cs.now().UTC().Truncate(time.Microsecond)
+	err = storage.InTx(ctx, cs.db, func(ctx context.Context) error {
+		db := storage.Conn(ctx, cs.db)
+		res, err := db.NewUpdate().Model(row).Column("name", "public", "secret_hash", "secret_sealed", "metadata", "updated_at").
+			WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update client %q: %w", c.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("update client %q: %w", c.ID, storage.ErrNotFound)
+		}
+		return cs.writeOrigins(ctx, db, c.ID, m.WebOrigins)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	updated, err := cs.load(ctx, c.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	if cache, _ := ctx.Value(clientCacheKey{}).(map[string]*Client); cache != nil {
+		cache[c.ID] = updated
+	}
+	return updated, plain, nil
+}
+
+func secretAAD(clientID string) []byte { return []byte("client-secret:" + clientID) }
+
+// assertionKey returns the HMAC key of a client_secret_jwt client's
+// assertions: its secret, unsealed.
+func (cs *Clients) assertionKey(c *Client) ([]byte, error) {
+	if len(c.secretSealed) == 0 {
+		return nil, fmt.Errorf("client %q has no sealed secret", c.ID)
+	}
+	return cs.keys.Open(c.secretSealed, secretAAD(c.ID))
 }
 
 func (cs *Clients) writeOrigins(ctx context.Context, db bun.IDB, clientID string, origins []string) error {
@@ -164,12 +291,7 @@ func (cs *Clients) Get(ctx context.Context, clientID string) (*Client, error) {
 	if c, ok := cache[clientID]; ok {
 		return c, nil
 	}
-	var row clientRow
-	err := storage.Conn(ctx, cs.db).NewSelect().Model(&row).Where("id = ?", clientID).Scan(ctx)
-	if err != nil {
-		return nil, storage.NotFound(err, fmt.Sprintf("load client %q", clientID))
-	}
-	c, err := row.client()
+	c, err := cs.load(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +299,16 @@ func (cs *Clients) Get(ctx context.Context, clientID string) (*Client, error) {
 		cache[clientID] = c
 	}
 	return c, nil
+}
+
+// load reads a client from the database.
+func (cs *Clients) load(ctx context.Context, clientID string) (*Client, error) {
+	var row clientRow
+	err := storage.Conn(ctx, cs.db).NewSelect().Model(&row).Where("id = ?", clientID).Scan(ctx)
+	if err != nil {
+		return nil, storage.NotFound(err, fmt.Sprintf("load client %q", clientID))
+	}
+	return row.client()
 }
 
 type clientCacheKey struct{}
@@ -293,24 +425,14 @@ func normalizeMetadata(public bool, m ClientMetadata) (ClientMetadata, error) {
 	if len(m.Scopes) == 0 {
 		m.Scopes = slices.Clone(defaultClientScopes)
 	}
-	switch {
-	case public:
-		if m.TokenEndpointAuthMethod != "" && m.TokenEndpointAuthMethod != AuthMethodNone {
-			return m, &ValidationError{"token_endpoint_auth_method", "a public client uses none"}
-		}
-		m.TokenEndpointAuthMethod = AuthMethodNone
-	case m.TokenEndpointAuthMethod == "":
-		m.TokenEndpointAuthMethod = AuthMethodBasic
-	case m.TokenEndpointAuthMethod != AuthMethodBasic && m.TokenEndpointAuthMethod != AuthMethodPost:
-		return m, &ValidationError{"token_endpoint_auth_method", fmt.Sprintf("unsupported method %q", m.TokenEndpointAuthMethod)}
-	}
 	if m.RefreshGracePeriodSeconds < 0 || m.RefreshGracePeriodSeconds > 60 {
 		return m, &ValidationError{"refresh_grace_period_seconds", "must be between 0 and 60"}
 	}
-	switch m.IDTokenSignedResponseAlg {
-	case "", "RS256", "ES256":
-	default:
-		return m, &ValidationError{"id_token_signed_response_alg", fmt.Sprintf("unsupported algorithm %q (RS256 or ES256)", m.IDTokenSignedResponseAlg)}
+	if err := validateAuthentication(public, &m); err != nil {
+		return m, err
+	}
+	if err := validateRegistrationMetadata(&m); err != nil {
+		return m, err
 	}
 	// Browser apps call the token endpoint from the origin they redirect
 	// to; register those origins unless the client listed its own.

@@ -3,6 +3,7 @@ package oidc
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 )
 
 // discoveryDocument is built once at start-up: the OpenID Connect
@@ -11,24 +12,26 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 	iss := p.cfg.Issuer
 	algs := p.keys.Algorithms()
 	doc := map[string]any{
-		"issuer":                                        iss,
-		"authorization_endpoint":                        iss + PathAuthorize,
-		"token_endpoint":                                iss + PathToken,
-		"userinfo_endpoint":                             iss + PathUserinfo,
-		"jwks_uri":                                      iss + PathJWKS,
-		"introspection_endpoint":                        iss + PathIntrospect,
-		"revocation_endpoint":                           iss + PathRevoke,
-		"end_session_endpoint":                          iss + PathEndSession,
-		"scopes_supported":                              []string{"openid", "profile", "email", "address", "phone", "offline_access", ScopeOrganization},
-		"response_types_supported":                      []string{"code"},
-		"response_modes_supported":                      []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                         []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange},
-		"subject_types_supported":                       []string{"public"},
-		"id_token_signing_alg_values_supported":         algs,
-		"token_endpoint_auth_methods_supported":         []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
-		"introspection_endpoint_auth_methods_supported": []string{AuthMethodBasic},
-		"revocation_endpoint_auth_methods_supported":    []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
-		"code_challenge_methods_supported":              []string{"S256"},
+		"issuer":                                           iss,
+		"authorization_endpoint":                           iss + PathAuthorize,
+		"token_endpoint":                                   iss + PathToken,
+		"userinfo_endpoint":                                iss + PathUserinfo,
+		"jwks_uri":                                         iss + PathJWKS,
+		"introspection_endpoint":                           iss + PathIntrospect,
+		"revocation_endpoint":                              iss + PathRevoke,
+		"end_session_endpoint":                             iss + PathEndSession,
+		"scopes_supported":                                 []string{"openid", "profile", "email", "address", "phone", "offline_access", ScopeOrganization},
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query", "fragment", "form_post"},
+		"grant_types_supported":                            []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange},
+		"subject_types_supported":                          []string{SubjectPublic, SubjectPairwise},
+		"id_token_signing_alg_values_supported":            algs,
+		"token_endpoint_auth_methods_supported":            []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT, AuthMethodPrivateKey, AuthMethodNone},
+		"token_endpoint_auth_signing_alg_values_supported": append(slices.Clone(asymmetricAlgs), hmacAlgs...),
+		"userinfo_signing_alg_values_supported":            algs,
+		"introspection_endpoint_auth_methods_supported":    []string{AuthMethodBasic},
+		"revocation_endpoint_auth_methods_supported":       []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT, AuthMethodPrivateKey, AuthMethodNone},
+		"code_challenge_methods_supported":                 []string{"S256"},
 		"claims_supported": []string{
 			"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 			"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
@@ -38,16 +41,22 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		},
 		"claims_parameter_supported":                     true,
 		"request_parameter_supported":                    true,
-		"request_uri_parameter_supported":                false,
-		"request_object_signing_alg_values_supported":    []string{"none"},
+		"request_uri_parameter_supported":                true,
+		"require_request_uri_registration":               false,
+		"request_object_signing_alg_values_supported":    requestObjectAlgs,
 		"ui_locales_supported":                           []string{"en"},
 		"claims_locales_supported":                       []string{"en"},
 		"display_values_supported":                       []string{"page", "popup"},
 		"acr_values_supported":                           []string{acrPassword},
 		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
 		"authorization_response_iss_parameter_supported": true,
-		"frontchannel_logout_supported":                  false,
-		"backchannel_logout_supported":                   false,
+		"frontchannel_logout_supported":                  true,
+		"frontchannel_logout_session_supported":          true,
+		"backchannel_logout_supported":                   true,
+		"backchannel_logout_session_supported":           true,
+	}
+	if p.cfg.Registration != RegistrationModeOff {
+		doc["registration_endpoint"] = iss + PathRegister
 	}
 	return json.Marshal(doc)
 }

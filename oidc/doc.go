@@ -4,10 +4,11 @@
 // It owns the OAuth 2.0 clients (Clients), fosite's storage of codes and
 // tokens (store, on bun: only SHA-256 hashes of token signatures are kept),
 // the authorization flow with its hosted sign-in and consent pages, the
-// browser session cookie, remembered consent, discovery, JWKS, userinfo,
-// introspection, revocation and RP-initiated logout. Signing keys live in
-// the subpackage keys; users and browser sessions in package identity,
-// which this package calls through its Go API.
+// browser session cookie, remembered consent, discovery, JWKS, userinfo
+// (JSON or signed), introspection, revocation, logout (RP-initiated,
+// front-channel and back-channel), dynamic client registration and pairwise
+// subjects. Signing keys live in the subpackage keys; users and browser
+// sessions in package identity, which this package calls through its Go API.
 //
 // fosite types stay inside this package, so that replacing fosite touches
 // nothing else. The composition is explicit (Provider.compose), with
@@ -26,6 +27,46 @@
 // treated as reuse; of concurrent refreshes exactly one rotates, and a
 // rotated token shown again within a short window is refused without
 // revoking the grant (the client's own retry), later it revokes the grant.
+//
+// # Clients that register themselves
+//
+// RFC 7591 registration (PathRegister) and RFC 7592 management
+// (PathRegister/{client_id}, with the registration access token, stored as
+// a keyed hash) are off unless Config.Registration is open or token
+// (initial access tokens: RegistrationTokens). Every client, however
+// created, obeys the metadata rules of metadata.go; self-registered
+// clients also those of registration.go (https redirect URIs for web
+// clients, loopback http only for native ones, a sector_identifier_uri that
+// lists every redirect URI, a jwks_uri that serves usable keys). Registered
+// clients are third-party.
+//
+// Client assertions (private_key_jwt and client_secret_jwt) and signed
+// request objects are verified here, not by fosite (client_auth.go,
+// client_jwt.go): keys come from the client's jwks or its jwks_uri, an HMAC
+// key from the secret a client_secret_jwt client keeps sealed with the
+// keyring; a used assertion's jti is refused until it expires. Every URL a
+// client chose (jwks_uri, sector_identifier_uri, request_uri, back-channel
+// logout) is reached through one internal/egress client: no private,
+// loopback or link-local destination unless Config.EgressAllowHosts lists
+// it, no redirects, bounded time and size.
+//
+// # Subjects
+//
+// Pairwise clients know a user by a keyed hash of their sector and the
+// user id (pairwise.go). The session keeps the user id in Subject and the
+// pairwise value in PairwiseSubject; ID tokens, access tokens, userinfo,
+// introspection and logout tokens carry the latter.
+//
+// # Logout
+//
+// Issuing an authorization response records the client in
+// oauth2_session_clients. When a session ends — by any means, through
+// identity's OnSessionEnded hooks — QueueBackchannelLogout writes one
+// notification per client with a backchannel_logout_uri in the same
+// transaction, and BackchannelWorker delivers signed logout tokens with
+// retries (durable, at least once). The page confirming a sign-out in the
+// browser carries the front-channel iframes under a Content-Security-Policy
+// that allows exactly their origins.
 //
 // # Flows
 //

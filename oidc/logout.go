@@ -114,7 +114,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case sess == nil:
 		confirmed = true // nothing to end
-	case hintClaims != nil && hintMatches(hintClaims, sess):
+	case hintClaims != nil && p.hintMatches(ctx, hintClaims, sess):
 		confirmed = true
 	case r.Method == http.MethodPost && form.Get("action") != "":
 		// The confirmation page answered; it must come from our own origin.
@@ -148,33 +148,67 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var frames []string
 	if sess != nil {
-		p.clearSessionCookie(w)
-		if err := p.identity.EndSession(ctx, sess.ID, identity.EndSignOut); err != nil {
+		frames, err = p.endBrowserSessionNotifying(ctx, w, sess)
+		if err != nil {
 			p.log.ErrorContext(ctx, "end session", "error", err)
 			p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
 			return
 		}
 	}
-	if redirect == "" {
+	continueTo := ""
+	if redirect != "" {
+		u, _ := url.Parse(redirect)
+		if state != "" {
+			q := u.Query()
+			q.Set("state", state)
+			u.RawQuery = q.Encode()
+		}
+		continueTo = u.String()
+	}
+	switch {
+	case len(frames) > 0:
+		p.renderSignedOutFrames(w, r, frames, continueTo)
+	case continueTo != "":
+		http.Redirect(w, r, continueTo, http.StatusSeeOther)
+	default:
 		p.pages.Render(w, http.StatusOK, "signed-out", "Signed out", uiLang(r), nil)
-		return
 	}
-	u, _ := url.Parse(redirect)
-	if state != "" {
-		q := u.Query()
-		q.Set("state", state)
-		u.RawQuery = q.Encode()
+}
+
+// endBrowserSessionNotifying ends the browser's session and clears its
+// cookie. It returns the front-channel logout iframes of the session's
+// clients; the back-channel notifications are queued by the session-end
+// hook in the same transaction, and this process's worker is woken.
+func (p *Provider) endBrowserSessionNotifying(ctx context.Context, w http.ResponseWriter, sess *identity.Session) ([]string, error) {
+	frames, err := p.frontchannelFrames(ctx, sess.ID)
+	if err != nil {
+		return nil, err
 	}
-	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+	p.clearSessionCookie(w)
+	if err := p.identity.EndSession(ctx, sess.ID, identity.EndSignOut); err != nil {
+		return nil, err
+	}
+	p.kickLogoutWorker()
+	return frames, nil
+}
+
+// kickLogoutWorker wakes this process's back-channel logout worker (a
+// session just ended here); it never blocks.
+func (p *Provider) kickLogoutWorker() {
+	select {
+	case p.logoutKick <- struct{}{}:
+	default:
+	}
 }
 
 // hintMatches reports whether an id_token_hint names the browser's
 // session (by sid, or by subject when the token has no sid).
-func hintMatches(claims map[string]any, sess *identity.Session) bool {
+func (p *Provider) hintMatches(ctx context.Context, claims map[string]any, sess *identity.Session) bool {
 	if sid, _ := claims["sid"].(string); sid != "" {
 		return sid == sess.ID
 	}
 	sub, _ := claims["sub"].(string)
-	return sub == sess.UserID
+	return sub == p.hintSubjectOf(ctx, claims, sess.UserID)
 }

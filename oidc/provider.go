@@ -39,7 +39,23 @@ type Config struct {
 	// RequireOrganization disables personal accounts: every grant has an
 	// active organization, and users without one create or join one.
 	RequireOrganization bool
+	// Registration enables dynamic client registration (RFC 7591/7592):
+	// RegistrationModeOff (default), RegistrationModeOpen or RegistrationModeToken
+	// (an initial access token from RegistrationTokens is required).
+	Registration string
+	// EgressAllowHosts lets outbound fetches (jwks_uri,
+	// sector_identifier_uri, request_uri) and back-channel logout reach
+	// these otherwise refused hosts, addresses or CIDR prefixes
+	// (development: the conformance runner on 127.0.0.1).
+	EgressAllowHosts []string
 }
+
+// Dynamic registration modes (Config.Registration).
+const (
+	RegistrationModeOff   = "off"
+	RegistrationModeOpen  = "open"
+	RegistrationModeToken = "token"
+)
 
 // Provider is orgid's OpenID Provider: fosite configured with orgid's
 // storage, keys and policies, plus the endpoints fosite leaves to its user
@@ -60,6 +76,16 @@ type Provider struct {
 	now       func() time.Time
 	metrics   *metrics
 	csrf      *http.CrossOriginProtection
+	// fosite is the composed provider, for its default client
+	// authentication; oauth is the same value.
+	fosite *fosite.Fosite
+	// egress fetches URLs clients chose; jwks caches their key sets.
+	egress             *http.Client
+	jwks               *jwksFetcher
+	registrationTokens *RegistrationTokens
+	// logoutKick wakes the back-channel logout worker of this process
+	// after a session ended here.
+	logoutKick chan struct{}
 
 	discovery []byte
 }
@@ -77,6 +103,9 @@ type Deps struct {
 	Logger    *slog.Logger
 	Metrics   prometheus.Registerer
 	Now       func() time.Time
+	// HTTPClient makes outbound requests to URLs clients chose; nil means
+	// an internal/egress client with Config.EgressAllowHosts.
+	HTTPClient *http.Client
 }
 
 // NewProvider assembles the provider. It registers the handler for session
@@ -94,6 +123,20 @@ func NewProvider(cfg Config, d Deps) (*Provider, error) {
 	}
 	p.store = &store{db: d.DB, clients: d.Clients, now: p.now}
 	p.csrf = http.NewCrossOriginProtection()
+	switch cfg.Registration {
+	case "":
+		p.cfg.Registration = RegistrationModeOff
+	case RegistrationModeOff, RegistrationModeOpen, RegistrationModeToken:
+	default:
+		return nil, fmt.Errorf("oidc: unknown registration mode %q (off, open or token)", cfg.Registration)
+	}
+	p.egress = d.HTTPClient
+	if p.egress == nil {
+		p.egress = newEgressClient(cfg.EgressAllowHosts)
+	}
+	p.jwks = newJWKSFetcher(p.egress, p.now)
+	p.registrationTokens = NewRegistrationTokens(d.DB, d.Secrets, p.now)
+	p.logoutKick = make(chan struct{}, 1)
 	m, err := newMetrics(d.Metrics)
 	if err != nil {
 		return nil, err
@@ -134,7 +177,11 @@ func (p *Provider) fositeConfig(kr *secret.Keyring) *fosite.Config {
 		FormPostHTMLTemplate:           formPostTemplate,
 		AllowedPromptValues:            []string{"login", "none", "consent", "select_account"},
 		RedirectSecureChecker:          fosite.IsRedirectURISecure,
-		JWKSFetcherStrategy:            nil,
+		// fosite's own fetcher has no SSRF protection; orgid verifies
+		// assertions and request objects itself, but fosite must never
+		// fetch with a client of its own either.
+		JWKSFetcherStrategy:          p.jwks,
+		ClientAuthenticationStrategy: p.authenticateClient,
 	}
 }
 
@@ -183,7 +230,8 @@ func (p *Provider) compose() fosite.OAuth2Provider {
 	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{explicit, clientCredentials, refresh, oidcExplicit, oidcRefresh, pkceHandler, tokenExchange{p: p}}
 	cfg.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspection}
 	cfg.RevocationHandlers = fosite.RevocationHandlers{revocation}
-	return fosite.NewOAuth2Provider(p.store, cfg)
+	p.fosite = fosite.NewOAuth2Provider(p.store, cfg)
+	return p.fosite
 }
 
 // secretHasher compares client secrets as keyed SHA-256 hashes: they are
@@ -247,6 +295,7 @@ const (
 	PathSignOut       = "/sign-out"
 	PathConsent       = "/consent"
 	PathResume        = "/oauth2/authorize/resume"
+	PathRegister      = "/oauth2/register"
 	cookieSession     = "orgid_session"
 	cookieBrowser     = "orgid_browser"
 	defaultUIPathHome = "/"

@@ -28,6 +28,10 @@ func (p *Provider) Routes(r *mux.Router) {
 	r.Handle(PathIntrospect, registered(http.HandlerFunc(p.introspect))).Methods(http.MethodPost, http.MethodOptions).Name("introspect")
 	r.Handle(PathRevoke, registered(http.HandlerFunc(p.revoke))).Methods(http.MethodPost, http.MethodOptions).Name("revoke")
 	r.HandleFunc(PathEndSession, p.endSession).Methods(http.MethodGet, http.MethodPost).Name("end_session")
+	if p.cfg.Registration != RegistrationModeOff {
+		r.HandleFunc(PathRegister, p.register).Methods(http.MethodPost).Name("registration")
+		r.HandleFunc(PathRegister+"/{client_id}", p.registrationClient).Methods(http.MethodGet, http.MethodPut, http.MethodDelete).Name("registration_client")
+	}
 
 	r.Handle(PathSignIn, p.csrf.Handler(http.HandlerFunc(p.signInPage))).Methods(http.MethodGet, http.MethodPost).Name("sign_in")
 	r.Handle(PathConsent, p.csrf.Handler(http.HandlerFunc(p.consentPage))).Methods(http.MethodGet, http.MethodPost).Name("consent")

@@ -33,6 +33,17 @@ type Session struct {
 	// the claims request parameter asked userinfo for.
 	UserinfoExtra  map[string]any `json:"userinfo_extra,omitempty"`
 	UserinfoClaims []string       `json:"userinfo_claims,omitempty"`
+	// PairwiseSubject is the sub a pairwise client knows the user by; the
+	// session's Subject stays the user id, which orgid works with.
+	PairwiseSubject string `json:"pairwise_sub,omitempty"`
+}
+
+// ClientSubject is the sub the client sees: pairwise, or the user id.
+func (s *Session) ClientSubject() string {
+	if s.PairwiseSubject != "" {
+		return s.PairwiseSubject
+	}
+	return s.Subject
 }
 
 var (
@@ -83,7 +94,7 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	if c := s.IDTokenClaims(); !c.AuthTime.IsZero() {
 		extra["auth_time"] = c.AuthTime.Unix()
 	}
-	return &jwt.JWTClaims{Subject: s.Subject, Extra: extra, ScopeField: jwt.JWTScopeFieldString}
+	return &jwt.JWTClaims{Subject: s.ClientSubject(), Extra: extra, ScopeField: jwt.JWTScopeFieldString}
 }
 
 // GetJWTHeader marks access tokens as RFC 9068 access tokens.

@@ -196,27 +196,25 @@ func (p *Provider) clearSessionCookie(w http.ResponseWriter) {
 // signOut ends the browser session (POST from the hosted pages).
 func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := p.endBrowserSession(ctx, w, r); err != nil {
+	sess, _, err := p.currentUser(ctx, r)
+	var frames []string
+	if err == nil && sess != nil {
+		frames, err = p.endBrowserSessionNotifying(ctx, w, sess)
+	} else if err == nil {
+		p.clearSessionCookie(w)
+	}
+	if err != nil {
 		p.log.ErrorContext(ctx, "sign out", "error", err)
 		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		return
+	}
+	if len(frames) > 0 {
+		p.renderSignedOutFrames(w, r, frames, "")
 		return
 	}
 	p.pages.Render(w, http.StatusOK, "signed-out", "Signed out", uiLang(r), nil)
 }
 
-func (p *Provider) endBrowserSession(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	sess, _, err := p.currentUser(ctx, r)
-	if err != nil {
-		return err
-	}
-	p.clearSessionCookie(w)
-	if sess == nil {
-		return nil
-	}
-	return p.identity.EndSession(ctx, sess.ID, identity.EndSignOut)
-}
-
-// home is the hosted landing page: who is signed in.
 func (p *Provider) home(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
 		p.renderError(w, r, http.StatusNotFound, "Not found", "There is no page at this address.", "")

@@ -98,7 +98,8 @@ func (h tokenExchange) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 	}
 	s := ar.GetSession().(*Session)
 	s.Subject, s.ClientID, s.SessionID, s.OrgID = ss.Subject, client.ID, ss.SessionID, ss.OrgID
-	s.IDTokenClaims().Subject = ss.Subject
+	s.PairwiseSubject = ss.PairwiseSubject
+	s.IDTokenClaims().Subject = ss.ClientSubject()
 	form.Set(exchangeTemplateKey, name)
 	return nil
 }
@@ -148,7 +149,7 @@ func (h tokenExchange) PopulateTokenEndpointResponse(ctx context.Context, ar fos
 	}
 	now := p.now()
 	iat, nbf, exp := st.TimeClaims(now)
-	claims["iss"], claims["sub"], claims["azp"], claims["sid"] = p.cfg.Issuer, user.ID, s.ClientID, sess.ID
+	claims["iss"], claims["sub"], claims["azp"], claims["sid"] = p.cfg.Issuer, s.ClientSubject(), s.ClientID, sess.ID
 	claims["iat"], claims["nbf"], claims["exp"], claims["jti"] = iat, nbf, exp, id.New("jti")
 	token, err := p.keys.Sign(ctx, st.Algorithm, claims, map[string]any{"typ": "JWT"})
 	if err != nil {

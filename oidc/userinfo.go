@@ -45,7 +45,28 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "", "")
 		return
 	}
-	writeJSON(w, http.StatusOK, userinfoClaims(user, s, ar.GetGrantedScopes()))
+	claims := userinfoClaims(user, s, ar.GetGrantedScopes())
+	client, _ := ar.GetClient().(*Client)
+	if client == nil || client.Metadata.UserinfoSignedResponseAlg == "" {
+		writeJSON(w, http.StatusOK, claims)
+		return
+	}
+	// A signed response (OpenID Connect Core §5.3.2) names the issuer and
+	// the client, so that it cannot be replayed to another client.
+	claims["iss"], claims["aud"] = p.cfg.Issuer, client.ID
+	claims["iat"] = p.now().Unix()
+	jwt, err := p.keys.Sign(ctx, client.Metadata.UserinfoSignedResponseAlg, claims, nil)
+	if err != nil {
+		p.log.ErrorContext(ctx, "sign userinfo", "error", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "", "")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/jwt")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(jwt))
 }
 
 // bearerToken reads an RFC 6750 token from the Authorization header or, for
@@ -99,7 +120,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	out["active"] = true
 	out["iss"] = p.cfg.Issuer
 	out["client_id"] = ar.GetClient().GetID()
-	out["sub"] = s.Subject
+	out["sub"] = s.ClientSubject()
 	out["scope"] = strings.Join(ar.GetGrantedScopes(), " ")
 	out["iat"] = ar.GetRequestedAt().Unix()
 	if use := resp.GetTokenUse(); use == fosite.AccessToken {

@@ -44,6 +44,11 @@ func (inv *invocation) newFlags() *flags {
 	fs := flag.NewFlagSet("orgid "+inv.name, flag.ContinueOnError)
 	fs.SetOutput(inv.stderr)
 	f := &flags{FlagSet: fs, inv: inv, cfg: server.Defaults(), env: map[string]string{}}
+	if inv.name != "serve" && inv.name != "migrate" {
+		// Commands print their result; their logs matter only when
+		// something goes wrong.
+		f.cfg.LogLevel = "warn"
+	}
 	fs.BoolVar(&f.json, "json", false, "print the result as JSON")
 	return f
 }
@@ -68,6 +73,9 @@ func (f *flags) configFlags() {
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
 	f.BoolVar(&c.RequireOrganization, "require-organization", c.RequireOrganization, "disable personal accounts: every session needs an active organization")
 	f.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses (development only)")
+	f.StringVar(&c.Registration, "registration", c.Registration, "dynamic client registration: off, open, or token (needs an initial access token: orgid registration-tokens create)")
+	f.Var(stringsValue{&c.EgressAllowHosts}, "egress-allow-hosts", "hosts, IPs or CIDRs that fetches of client URLs (jwks_uri, sector_identifier_uri, request_uri) and back-channel logout may reach although private or loopback (comma-separated; development only)")
+	f.DurationVar(&c.KeyReloadInterval, "key-reload-interval", c.KeyReloadInterval, "reload signing keys changed by another process this often")
 	f.DurationVar(&c.WebhookLease, "webhook-lease", c.WebhookLease, "how long a replica holds a webhook delivery it claimed")
 	f.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "SMTP server for mail (default: write mail to <data-dir>/outbox.jsonl)")
 	f.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port (465: implicit TLS)")
@@ -189,6 +197,27 @@ func (l *listFlag) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			l.values = append(l.values, p)
+		}
+	}
+	return nil
+}
+
+// stringsValue is a comma-separated list flag that writes into a
+// configuration field.
+type stringsValue struct{ p *[]string }
+
+func (v stringsValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strings.Join(*v.p, ",")
+}
+
+func (v stringsValue) Set(s string) error {
+	*v.p = nil
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*v.p = append(*v.p, part)
 		}
 	}
 	return nil

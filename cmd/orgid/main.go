@@ -30,6 +30,8 @@ var commands = slices.Concat(
 	templatesCommands,
 	orgsCommands,
 	conformanceCommands,
+	registrationCommands,
+	apikeysCommands,
 )
 
 type command struct {

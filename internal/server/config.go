@@ -53,6 +53,18 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks reach private and loopback
 	// addresses (development and tests only).
 	WebhookAllowPrivate bool
+	// Registration enables dynamic client registration: "off" (default),
+	// "open" (anyone may register a client) or "token" (an initial access
+	// token from `orgid registration-tokens create` is required).
+	Registration string
+	// EgressAllowHosts lets orgid's fetches of client-chosen URLs
+	// (jwks_uri, sector_identifier_uri, request_uri) and back-channel
+	// logout reach these otherwise refused hosts, IP addresses or CIDR
+	// prefixes (development, e.g. 127.0.0.1).
+	EgressAllowHosts []string
+	// KeyReloadInterval is how often a replica reloads the signing keys
+	// that another process (orgid keys rotate, another replica) changed.
+	KeyReloadInterval time.Duration
 	// WebhookLease is how long a worker holds a delivery it claimed; a
 	// replica that dies mid-attempt leaves it to others after this.
 	WebhookLease time.Duration
@@ -74,6 +86,8 @@ func Defaults() Config {
 		LogLevel:             "info",
 		SigningAlgorithm:     "RS256",
 		KeyRotationInterval:  0,
+		KeyReloadInterval:    30 * time.Second,
+		Registration:         "off",
 		AccessTokenLifetime:  time.Hour,
 		IDTokenLifetime:      time.Hour,
 		RefreshTokenLifetime: 30 * 24 * time.Hour,
@@ -130,6 +144,14 @@ func (c Config) Validate() error {
 	}
 	if c.KeyRotationInterval < 0 {
 		errs = append(errs, errors.New("key-rotation-interval must not be negative"))
+	}
+	if c.KeyReloadInterval <= 0 || c.KeyReloadInterval > KeyPublishMargin {
+		errs = append(errs, fmt.Errorf("key-reload-interval must be positive and at most %s", KeyPublishMargin))
+	}
+	switch c.Registration {
+	case "off", "open", "token":
+	default:
+		errs = append(errs, fmt.Errorf("registration %q: want off, open or token", c.Registration))
 	}
 	return errors.Join(errs...)
 }

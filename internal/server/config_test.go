@@ -24,6 +24,10 @@ func TestConfigValidate(t *testing.T) {
 		{"zero lifetime", func(c *Config) { c.AccessTokenLifetime = 0 }, "access-token-lifetime"},
 		{"long code", func(c *Config) { c.AuthCodeLifetime = time.Hour }, "auth-code-lifetime"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log-level"},
+		{"registration token", func(c *Config) { c.Registration = "token" }, ""},
+		{"registration mode", func(c *Config) { c.Registration = "anyone" }, "registration"},
+		{"key reload", func(c *Config) { c.KeyReloadInterval = 0 }, "key-reload-interval"},
+		{"key reload beyond the publish margin", func(c *Config) { c.KeyReloadInterval = time.Hour }, "key-reload-interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Defaults()

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/orgid/orgid/account"
+	"github.com/orgid/orgid/api"
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/ui"
@@ -37,8 +38,10 @@ type Server struct {
 	Registry *prometheus.Registry
 	Provider *oidc.Provider
 	Handler  http.Handler
-	worker   *webhook.Worker
-	log      *slog.Logger
+	// Logouts delivers back-channel logout notifications.
+	Logouts *oidc.BackchannelWorker
+	worker  *webhook.Worker
+	log     *slog.Logger
 }
 
 // New builds the server on an opened base.
@@ -68,6 +71,8 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 		AuthCodeLifetime:     cfg.AuthCodeLifetime,
 		SecureCookies:        issuer.Scheme == "https",
 		RequireOrganization:  cfg.RequireOrganization,
+		Registration:         cfg.Registration,
+		EgressAllowHosts:     cfg.EgressAllowHosts,
 	}, oidc.Deps{
 		DB: base.DB, Secrets: base.Keys, Keys: svc.Keys, Identity: svc.Identity, Tenancy: svc.Tenancy, Templates: svc.Templates,
 		Clients: svc.Clients, Pages: pages, Logger: base.Logger, Metrics: s.Registry, Now: now,
@@ -83,6 +88,11 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("webhook worker: %w", err)
 	}
 
+	s.Logouts, err = s.Provider.BackchannelWorker(oidc.BackchannelOptions{Logger: base.Logger, Registerer: s.Registry})
+	if err != nil {
+		return nil, fmt.Errorf("back-channel logout worker: %w", err)
+	}
+
 	httpm, err := newHTTPMetrics(s.Registry)
 	if err != nil {
 		return nil, err
@@ -90,6 +100,7 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 	r := mux.NewRouter()
 	s.Provider.Routes(r)
 	account.New(account.Config{RequireOrganization: cfg.RequireOrganization}, account.Deps{DB: base.DB, Sessions: s.Provider, Identity: svc.Identity, Tenancy: svc.Tenancy, RBAC: svc.RBAC, Pages: pages, Logger: base.Logger}).Routes(r)
+	api.New(api.Deps{DB: base.DB, Secrets: base.Keys, Identity: svc.Identity, Tenancy: svc.Tenancy, RBAC: svc.RBAC, Templates: svc.Templates, Webhooks: svc.Webhooks, Clients: svc.Clients, Keys: svc.Keys, Issuer: cfg.Issuer, Logger: base.Logger, Metrics: s.Registry, RequestID: RequestID, Now: now}).Routes(r)
 	r.Handle("/assets/{file:.*}", ui.Static()).Methods(http.MethodGet).Name("assets")
 	r.Handle("/theme.css", pages.Theme()).Methods(http.MethodGet).Name("assets")
 	r.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet).Name("metrics")
@@ -134,7 +145,7 @@ const cleanupInterval = 10 * time.Minute
 // another replica or `orgid keys rotate` changed, scheduled rotation, and
 // deleting expired rows. Every job is safe on several replicas at once.
 func (s *Server) RunBackground(ctx context.Context) {
-	reload := time.NewTicker(keyReloadInterval)
+	reload := time.NewTicker(s.Base.Config.KeyReloadInterval)
 	cleanup := time.NewTicker(cleanupInterval)
 	defer reload.Stop()
 	defer cleanup.Stop()
@@ -187,12 +198,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	bgCtx, stopBG := context.WithCancel(ctx)
-	bgDone := make(chan struct{}, 2)
+	bgDone := make(chan struct{}, 3)
 	go func() { defer func() { bgDone <- struct{}{} }(); s.RunBackground(bgCtx) }()
 	go func() {
 		defer func() { bgDone <- struct{}{} }()
 		if err := s.worker.Run(bgCtx); err != nil {
 			s.log.ErrorContext(bgCtx, "webhook worker stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer func() { bgDone <- struct{}{} }()
+		if err := s.Logouts.Run(bgCtx); err != nil {
+			s.log.ErrorContext(bgCtx, "back-channel logout worker stopped", "error", err)
 		}
 	}()
 
@@ -210,6 +227,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	stopBG()
+	<-bgDone
 	<-bgDone
 	<-bgDone
 	if errors.Is(err, http.ErrServerClosed) {

@@ -33,11 +33,9 @@ type Services struct {
 
 // KeyPublishMargin keeps a retired key published this long beyond the
 // longest token it may have signed: replicas reload keys every
-// keyReloadInterval and may sign with the old key until then.
+// Config.KeyReloadInterval (at most this margin) and may sign with the old
+// key until then.
 const KeyPublishMargin = 15 * time.Minute
-
-// keyReloadInterval is how often a replica reloads the signing keys.
-const keyReloadInterval = 30 * time.Second
 
 // NewServices wires every service on base. Signing keys are loaded (and
 // generated on first start).
@@ -74,9 +72,13 @@ func NewServices(ctx context.Context, base *Base, opts Options) (*Services, erro
 		SessionMaxLifetime: cfg.SessionMaxLifetime,
 		PasswordParams:     opts.PasswordParams,
 		Logger:             base.Logger,
-		// Ending a browser session, by any means, revokes its tokens in
-		// the same transaction.
-		OnSessionEnded: []func(ctx context.Context, sess *identity.Session) error{oidc.RevokeSessionTokens(base.DB)},
+		// Ending a browser session, by any means, revokes its tokens and
+		// queues its clients' back-channel logout notifications in the
+		// same transaction.
+		OnSessionEnded: []func(ctx context.Context, sess *identity.Session) error{
+			oidc.RevokeSessionTokens(base.DB),
+			oidc.QueueBackchannelLogout(base.DB, now),
+		},
 	})
 	s.RBAC = rbac.New(base.DB, rbac.Options{Events: s.Events, RoleUsage: tenancy.RoleUsage(base.DB), Now: now})
 	s.Tenancy = tenancy.New(base.DB, tenancy.Options{
