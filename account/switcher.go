@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/returnto"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -29,7 +30,7 @@ type switchView struct {
 // parameter, prompt=none included, issues tokens for the organization
 // chosen here (Clerk's OrganizationSwitcher and setActive).
 func (h *Handler) switcher(w http.ResponseWriter, r *http.Request) {
-	returnTo := localPath(r.FormValue("return_to"), PathOrganizations)
+	returnTo := returnto.Local(r.FormValue("return_to"), PathOrganizations)
 	sess, user, ok := h.signedIn(w, r, PathSwitch+"?return_to="+url.QueryEscape(returnTo))
 	if !ok {
 		return

@@ -91,7 +91,18 @@ func (p *Provider) organizationFor(ctx context.Context, w http.ResponseWriter, r
 		return fail(fosite.ErrServerError.WithWrap(err))
 	}
 	if len(memberships) == 0 && !p.cfg.RequireOrganization {
-		return "", true
+		// Nothing to choose from — unless invitations wait to be accepted.
+		invited := false
+		if user.EmailVerified && !promptNone {
+			pending, err := p.tenancy.PendingInvitationsFor(ctx, user.Email)
+			if err != nil {
+				return fail(fosite.ErrServerError.WithWrap(err))
+			}
+			invited = len(pending) > 0
+		}
+		if !invited {
+			return "", true
+		}
 	}
 	if promptNone {
 		if p.cfg.RequireOrganization {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/returnto"
 )
 
 // signInPage renders the hosted sign-in form (GET) and checks credentials
@@ -75,6 +76,11 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.metrics.signIns.WithLabelValues("success").Inc()
+	// Organizations whose verified domain enrolls by automatic invitation
+	// invite the user now; the chooser and switcher show the invitations.
+	if _, err := p.tenancy.EnrollByDomain(ctx, user.ID); err != nil {
+		p.log.WarnContext(ctx, "enroll by verified domain", "error", err)
+	}
 	if f == nil {
 		http.Redirect(w, r, localPath(r.PostFormValue("return_to")), http.StatusSeeOther)
 		return
@@ -119,18 +125,8 @@ func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *h
 	})
 }
 
-// localPath returns p when it is a path on this server ("/organizations"),
-// else "/": return_to must never send the browser to another site (no
-// scheme, no host, no "//" or "/\" that browsers read as a host).
-func localPath(p string) string {
-	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\\\r\n") {
-		return defaultUIPathHome
-	}
-	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" {
-		return defaultUIPathHome
-	}
-	return p
-}
+// localPath is a return_to on this server, else the home page.
+func localPath(p string) string { return returnto.Local(p, defaultUIPathHome) }
 
 // SignInURL is the hosted sign-in page that returns to returnTo (a local
 // path) afterwards.
