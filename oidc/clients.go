@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -22,14 +23,33 @@ type Clients struct {
 	db   *bun.DB
 	keys *secret.Keyring
 	now  func() time.Time
+
+	// recent keeps loaded clients for clientCacheTTL: every token request
+	// needs its client, and reading it costs a database round trip. A
+	// change made here invalidates the entry at once; one made by another
+	// replica or the CLI shows within clientCacheTTL.
+	mu     sync.Mutex
+	recent map[string]cachedClient
 }
+
+type cachedClient struct {
+	client  *Client
+	expires time.Time
+}
+
+// clientCacheTTL bounds how stale another process's client change may be
+// here; clientCacheMax bounds the memory (the map is cleared when full).
+const (
+	clientCacheTTL = 5 * time.Second
+	clientCacheMax = 10000
+)
 
 // NewClients returns the client registry on db.
 func NewClients(db *bun.DB, keys *secret.Keyring, now func() time.Time) *Clients {
 	if now == nil {
 		now = time.Now
 	}
-	return &Clients{db: db, keys: keys, now: now}
+	return &Clients{db: db, keys: keys, now: now, recent: map[string]cachedClient{}}
 }
 
 type clientRow struct {
@@ -245,6 +265,7 @@ func (cs *Clients) update(ctx context.Context, c *Client, nc NewClient) (*Client
 	if err != nil {
 		return nil, "", err
 	}
+	cs.forget(c.ID)
 	updated, err := cs.load(ctx, c.ID)
 	if err != nil {
 		return nil, "", err
@@ -291,14 +312,44 @@ func (cs *Clients) Get(ctx context.Context, clientID string) (*Client, error) {
 	if c, ok := cache[clientID]; ok {
 		return c, nil
 	}
-	c, err := cs.load(ctx, clientID)
-	if err != nil {
-		return nil, err
+	c := cs.cached(clientID)
+	if c == nil {
+		var err error
+		if c, err = cs.load(ctx, clientID); err != nil {
+			return nil, err
+		}
+		cs.remember(c)
 	}
 	if cache != nil {
 		cache[clientID] = c
 	}
 	return c, nil
+}
+
+func (cs *Clients) cached(clientID string) *Client {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	e, ok := cs.recent[clientID]
+	if !ok || !cs.now().Before(e.expires) {
+		return nil
+	}
+	return e.client
+}
+
+func (cs *Clients) remember(c *Client) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if len(cs.recent) >= clientCacheMax {
+		clear(cs.recent)
+	}
+	cs.recent[c.ID] = cachedClient{client: c, expires: cs.now().Add(clientCacheTTL)}
+}
+
+// forget drops a client changed or deleted by this process.
+func (cs *Clients) forget(clientID string) {
+	cs.mu.Lock()
+	delete(cs.recent, clientID)
+	cs.mu.Unlock()
 }
 
 // load reads a client from the database.
@@ -339,6 +390,7 @@ func (cs *Clients) List(ctx context.Context) ([]*Client, error) {
 
 // Delete removes a client; its codes, tokens and consents go with it.
 func (cs *Clients) Delete(ctx context.Context, clientID string) error {
+	defer cs.forget(clientID)
 	res, err := storage.Conn(ctx, cs.db).NewDelete().Model((*clientRow)(nil)).Where("id = ?", clientID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete client %q: %w", clientID, err)
