@@ -82,23 +82,8 @@ func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string) e
 // consentPage shows what the client asks for (GET) and records the
 // user's answer (POST, buttons action=allow|deny).
 func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
-	ctx := withClientCache(r.Context())
-	flowID := r.URL.Query().Get("flow")
-	if r.Method == http.MethodPost {
-		flowID = r.PostFormValue("flow")
-	}
-	f, err := p.loadFlow(ctx, flowID, p.browserID(w, r))
-	if err != nil {
-		p.flowError(ctx, w, r, err)
-		return
-	}
-	sess, user, err := p.currentUser(ctx, r)
-	if err != nil {
-		p.flowError(ctx, w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, flowURL(PathSignIn, f), http.StatusSeeOther)
+	ctx, f, user, ok := p.flowPage(w, r)
+	if !ok {
 		return
 	}
 	client, err := p.clients.Get(ctx, f.ClientID)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/internal/secret"
 	"github.com/orgid/orgid/storage"
 )
@@ -121,4 +122,31 @@ func (p *Provider) deleteFlow(ctx context.Context, f *flow) {
 // flowURL is a hosted page's address for a flow.
 func flowURL(path string, f *flow) string {
 	return path + "?flow=" + url.QueryEscape(f.id)
+}
+
+// flowPage is the prologue of the hosted pages inside a flow (consent,
+// organization chooser): the flow of this browser (its id in the query, or
+// the form on POST) and the signed-in user. A signed-out browser goes to
+// sign-in within the flow. When ok is false the page has been answered.
+func (p *Provider) flowPage(w http.ResponseWriter, r *http.Request) (ctx context.Context, f *flow, user *identity.User, ok bool) {
+	ctx = withClientCache(r.Context())
+	flowID := r.URL.Query().Get("flow")
+	if r.Method == http.MethodPost {
+		flowID = r.PostFormValue("flow")
+	}
+	f, err := p.loadFlow(ctx, flowID, p.browserID(w, r))
+	if err != nil {
+		p.flowError(ctx, w, r, err)
+		return ctx, nil, nil, false
+	}
+	sess, user, err := p.currentUser(ctx, r)
+	if err != nil {
+		p.flowError(ctx, w, r, err)
+		return ctx, nil, nil, false
+	}
+	if sess == nil {
+		http.Redirect(w, r, flowURL(PathSignIn, f), http.StatusSeeOther)
+		return ctx, nil, nil, false
+	}
+	return ctx, f, user, true
 }

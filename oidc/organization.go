@@ -119,23 +119,8 @@ func (p *Provider) organizationFor(ctx context.Context, w http.ResponseWriter, r
 // personal account when allowed). A user who must have an organization and
 // has none can create one here (POST name).
 func (p *Provider) chooseOrganizationPage(w http.ResponseWriter, r *http.Request) {
-	ctx := withClientCache(r.Context())
-	flowID := r.URL.Query().Get("flow")
-	if r.Method == http.MethodPost {
-		flowID = r.PostFormValue("flow")
-	}
-	f, err := p.loadFlow(ctx, flowID, p.browserID(w, r))
-	if err != nil {
-		p.flowError(ctx, w, r, err)
-		return
-	}
-	sess, user, err := p.currentUser(ctx, r)
-	if err != nil {
-		p.flowError(ctx, w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, flowURL(PathSignIn, f), http.StatusSeeOther)
+	ctx, f, user, ok := p.flowPage(w, r)
+	if !ok {
 		return
 	}
 	message := ""
