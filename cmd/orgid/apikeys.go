@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/orgid/orgid/api"
+	"github.com/orgid/orgid/internal/server"
 )
 
 // apikeysCommands manage the secret keys of the management API (/v1).
@@ -55,34 +56,24 @@ func runAPIKeysCreate(ctx context.Context, inv *invocation) error {
 }
 
 func runAPIKeysList(ctx context.Context, inv *invocation) error {
-	f := inv.newFlags()
-	f.configFlags()
-	if err := f.parse(); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
-		return err
-	}
-	ks, done, err := openAPIKeys(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	list, err := ks.List(ctx)
-	if err != nil {
-		return err
-	}
-	out := make([]api.KeyJSON, 0, len(list))
-	lines := []string{fmt.Sprintf("%-25s  %-8s  %-20s  %-20s  %s", "ID", "STATE", "CREATED", "LAST USED", "NAME")}
-	for _, k := range list {
-		out = append(out, k.JSON())
-		state := "active"
-		if k.Revoked() {
-			state = "revoked"
+	return withServices(ctx, inv, func(f *flags, base *server.Base, svc *server.Services) error {
+		ks := api.NewKeys(base.DB, base.Keys, api.KeysOptions{Logger: base.Logger})
+		list, err := ks.List(ctx)
+		if err != nil {
+			return err
 		}
-		lines = append(lines, fmt.Sprintf("%-25s  %-8s  %-20s  %-20s  %s", k.ID, state, since(k.CreatedAt), since(k.LastUsedAt), k.Name))
-	}
-	return f.output(out, lines...)
+		out := make([]api.KeyJSON, 0, len(list))
+		lines := []string{fmt.Sprintf("%-25s  %-8s  %-20s  %-20s  %s", "ID", "STATE", "CREATED", "LAST USED", "NAME")}
+		for _, k := range list {
+			out = append(out, k.JSON())
+			state := "active"
+			if k.Revoked() {
+				state = "revoked"
+			}
+			lines = append(lines, fmt.Sprintf("%-25s  %-8s  %-20s  %-20s  %s", k.ID, state, since(k.CreatedAt), since(k.LastUsedAt), k.Name))
+		}
+		return f.output(out, lines...)
+	})
 }
 
 func runAPIKeysRevoke(ctx context.Context, inv *invocation) error {

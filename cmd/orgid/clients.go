@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/orgid/orgid/internal/server"
 	"github.com/orgid/orgid/oidc"
 )
 
@@ -91,31 +92,23 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 }
 
 func runClientsList(ctx context.Context, inv *invocation) error {
-	f := inv.newFlags()
-	f.configFlags()
-	if err := f.parse(); err != nil {
-		return err
-	}
-	base, err := f.openBase(ctx)
-	if err != nil {
-		return err
-	}
-	defer base.Close()
-	list, err := oidc.NewClients(base.DB, base.Keys, nil).List(ctx)
-	if err != nil {
-		return err
-	}
-	out := make([]oidc.ClientJSON, 0, len(list))
-	lines := []string{}
-	for _, c := range list {
-		out = append(out, c.JSON())
-		kind := "confidential"
-		if c.Public {
-			kind = "public"
+	return withServices(ctx, inv, func(f *flags, base *server.Base, svc *server.Services) error {
+		list, err := svc.Clients.List(ctx)
+		if err != nil {
+			return err
 		}
-		lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%v", c.ID, kind, c.Name, c.Metadata.GrantTypes))
-	}
-	return f.output(out, lines...)
+		out := make([]oidc.ClientJSON, 0, len(list))
+		lines := []string{}
+		for _, c := range list {
+			out = append(out, c.JSON())
+			kind := "confidential"
+			if c.Public {
+				kind = "public"
+			}
+			lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%v", c.ID, kind, c.Name, c.Metadata.GrantTypes))
+		}
+		return f.output(out, lines...)
+	})
 }
 
 func runClientsDelete(ctx context.Context, inv *invocation) error {

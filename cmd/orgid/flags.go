@@ -167,6 +167,25 @@ func (f *flags) openServices(ctx context.Context) (*server.Base, *server.Service
 	return base, svc, nil
 }
 
+// withServices runs a command that takes only the shared flags: it parses
+// them, opens the services and calls fn.
+func withServices(ctx context.Context, inv *invocation, fn func(f *flags, base *server.Base, svc *server.Services) error) error {
+	f := inv.newFlags()
+	f.configFlags()
+	if err := f.parse(); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	base, svc, err := f.openServices(ctx)
+	if err != nil {
+		return err
+	}
+	defer base.Close()
+	return fn(f, base, svc)
+}
+
 // output prints v as indented JSON with --json, else the text lines.
 func (f *flags) output(v any, text ...string) error {
 	if f.json {

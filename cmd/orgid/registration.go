@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgid/orgid/internal/server"
 	"github.com/orgid/orgid/oidc"
 )
 
@@ -55,31 +56,21 @@ func runRegistrationTokensCreate(ctx context.Context, inv *invocation) error {
 }
 
 func runRegistrationTokensList(ctx context.Context, inv *invocation) error {
-	f := inv.newFlags()
-	f.configFlags()
-	if err := f.parse(); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
-		return err
-	}
-	closeDB, tokens, err := openRegistrationTokens(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	list, err := tokens.List(ctx)
-	if err != nil {
-		return err
-	}
-	items := make([]oidc.RegistrationTokenJSON, len(list))
-	lines := []string{fmt.Sprintf("%-29s  %-20s  %-20s  %-20s  %s", "ID", "CREATED", "EXPIRES", "REVOKED", "DESCRIPTION")}
-	for i, t := range list {
-		items[i] = t.JSON()
-		lines = append(lines, strings.TrimRight(fmt.Sprintf("%-29s  %-20s  %-20s  %-20s  %s",
-			t.ID, since(t.CreatedAt), sincePtr(t.ExpiresAt), sincePtr(t.RevokedAt), t.Description), " "))
-	}
-	return f.output(map[string]any{"data": items, "total_count": len(items)}, lines...)
+	return withServices(ctx, inv, func(f *flags, base *server.Base, svc *server.Services) error {
+		tokens := oidc.NewRegistrationTokens(base.DB, base.Keys, time.Now)
+		list, err := tokens.List(ctx)
+		if err != nil {
+			return err
+		}
+		items := make([]oidc.RegistrationTokenJSON, len(list))
+		lines := []string{fmt.Sprintf("%-29s  %-20s  %-20s  %-20s  %s", "ID", "CREATED", "EXPIRES", "REVOKED", "DESCRIPTION")}
+		for i, t := range list {
+			items[i] = t.JSON()
+			lines = append(lines, strings.TrimRight(fmt.Sprintf("%-29s  %-20s  %-20s  %-20s  %s",
+				t.ID, since(t.CreatedAt), sincePtr(t.ExpiresAt), sincePtr(t.RevokedAt), t.Description), " "))
+		}
+		return f.output(map[string]any{"data": items, "total_count": len(items)}, lines...)
+	})
 }
 
 func runRegistrationTokensRevoke(ctx context.Context, inv *invocation) error {
