@@ -8,6 +8,14 @@
 // OrganizationProfile and OrganizationSwitcher as server-rendered forms
 // that work without JavaScript.
 //
+// It also serves the signed-in user's own pages (Clerk's UserProfile,
+// me*.go): the profile with names, username and image, the password change
+// and the account deletion (/account), the browser sessions with
+// revocation (/account/sessions) and the connected applications whose
+// access the user can take back (/account/applications). /account/security
+// (second factors, passkeys) belongs to the sign-in side and is only
+// linked.
+//
 // Boundaries:
 //
 //   - Every decision about an organization is tenancy's: each page and form
@@ -24,7 +32,15 @@
 //   - Users are identity's; this package only creates the account of an
 //     invitee who has none (email marked verified: following the emailed
 //     link proved the address), in one transaction with the acceptance.
-//   - Pages render through package ui (templates org-*.html); every
-//     state-changing form is a POST guarded against cross-site requests by
-//     net/http's CrossOriginProtection, and nothing changes on GET.
+//   - A user's own data is identity's (UpdateUser, SetPassword, sessions,
+//     DeleteUser) and their consents oidc's (the Applications interface,
+//     satisfied by *oidc.Provider). The current password is checked as a
+//     sign-in (identity.Authenticate), so wrong guesses are throttled like
+//     the sign-in page's. Deleting an account first leaves every
+//     organization through tenancy in the same transaction, so tenancy's
+//     last-owner rule (under the organization's lock) can refuse it.
+//   - Pages render through package ui (templates org-*.html and
+//     account-*.html); every state-changing form is a POST guarded against
+//     cross-site requests by net/http's CrossOriginProtection, and nothing
+//     changes on GET.
 package account

@@ -88,7 +88,8 @@ func New(cfg Config, d Deps) *Handler {
 	return h
 }
 
-// Routes mounts the pages on r; each route is named for metrics. The fixed
+// Routes mounts the pages on r (the user's own pages under /account too,
+// see me.go); each route is named for metrics. The fixed
 // paths come before /organizations/{org}, so a slug equal to one of them
 // ("switch", "join") is reached through the organization's id instead.
 func (h *Handler) Routes(r *mux.Router) {
@@ -105,6 +106,7 @@ func (h *Handler) Routes(r *mux.Router) {
 	for _, a := range h.orgActions() {
 		handle(PathOrganizations+"/{org}/"+a.path, "organization_"+a.name, h.orgAction(a.run), post)
 	}
+	newUserPages(h).routes(handle)
 }
 
 // signedIn returns the browser's session and user. When nobody is signed
