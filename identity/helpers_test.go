@@ -160,3 +160,9 @@ func identityServiceWithHook(t *testing.T, e *env, hook func(context.Context, *i
 		OnSessionEnded: []func(context.Context, *identity.Session) error{hook},
 	})
 }
+
+// newThrottledService is e's service with a per-IP failure limit of n.
+func newThrottledService(t *testing.T, e *env, n int) *identity.Service {
+	t.Helper()
+	return identitytest.NewServiceWith(t, e.db, identity.Options{Now: e.clock.Now, Throttle: identity.ThrottlePolicy{MaxFailuresPerIP: n}})
+}

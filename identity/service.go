@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/uptrace/bun"
 
+	"github.com/orgid/orgid/internal/egress"
 	"github.com/orgid/orgid/internal/secret"
 )
 
@@ -45,6 +48,11 @@ type Options struct {
 	// Logger receives problems that do not fail the call (a password hash
 	// that could not be upgraded); nil discards them.
 	Logger *slog.Logger
+	// WebAuthn is the relying party of passkeys; nil offers none.
+	WebAuthn *WebAuthnConfig
+	// HTTPClient reaches upstream identity providers; nil means an
+	// internal/egress client (public addresses only).
+	HTTPClient *http.Client
 	// MaxConcurrentHashes bounds the argon2id computations running at once,
 	// each of which holds PasswordParams.Memory KiB; 0 means twice
 	// GOMAXPROCS. Further sign-ins wait for a slot.
@@ -70,6 +78,11 @@ type Service struct {
 	hooks    []func(ctx context.Context, s *Session) error
 	hashSlot chan struct{}
 	logger   *slog.Logger
+	webauthn *webauthn.WebAuthn
+	// httpClient reaches upstream providers; upstream caches their
+	// discovery documents.
+	httpClient *http.Client
+	upstream   *upstreamCache
 
 	// dummyHash is verified when the user is unknown or has no password, so
 	// that such a sign-in costs what a wrong password costs.
@@ -114,6 +127,16 @@ func New(db *bun.DB, opts Options) *Service {
 	if err := s.params.validate(); err != nil {
 		panic("identity.New: Options.PasswordParams: " + err.Error())
 	}
+	wa, err := newWebAuthn(opts.WebAuthn)
+	if err != nil {
+		panic("identity.New: Options.WebAuthn: " + err.Error())
+	}
+	s.webauthn = wa
+	s.httpClient = opts.HTTPClient
+	if s.httpClient == nil {
+		s.httpClient = egress.NewClient(egress.Options{})
+	}
+	s.upstream = &upstreamCache{m: map[string]cachedProvider{}}
 	n := opts.MaxConcurrentHashes
 	if n <= 0 {
 		n = 2 * runtime.GOMAXPROCS(0)

@@ -29,6 +29,9 @@ const (
 	// banned user: status revoked, event session.revoked.
 	EndUserDeleted EndReason = "user_deleted"
 	EndUserBanned  EndReason = "user_banned"
+	// EndPasswordChanged revokes the sessions of a user whose password
+	// was reset: status revoked, event session.revoked.
+	EndPasswordChanged EndReason = "password_changed"
 	// EndExpired: the idle timeout or the maximum lifetime passed. Status
 	// expired; no event (Clerk has none), the hooks still run.
 	EndExpired EndReason = "expired"
@@ -39,7 +42,7 @@ func (r EndReason) outcome() (status, event string, err error) {
 	switch r {
 	case EndSignOut:
 		return SessionEnded, "session.ended", nil
-	case EndRevoked, EndUserDeleted, EndUserBanned:
+	case EndRevoked, EndUserDeleted, EndUserBanned, EndPasswordChanged:
 		return SessionRevoked, "session.revoked", nil
 	case EndExpired:
 		return SessionExpired, "", nil

@@ -49,6 +49,7 @@ func (s *Service) CreateSession(ctx context.Context, userID string, amr []string
 		UserID:       userID,
 		AuthTime:     now,
 		AMR:          amrJSON,
+		ACR:          ACRFor(amr),
 		Status:       SessionActive,
 		CreatedAt:    now,
 		UpdatedAt:    now,
@@ -182,6 +183,7 @@ func (s *Service) Reauthenticate(ctx context.Context, sessionID string, amr []st
 		Set("token_hash = ?", s.tokenHash(token)).
 		Set("auth_time = ?", now).
 		Set("amr = ?", amrJSON).
+		Set("acr = ?", ACRFor(amr)).
 		Set("last_active_at = ?", now).
 		Set("updated_at = ?", now).
 		Where("id = ?", sessionID).

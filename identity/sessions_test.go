@@ -75,7 +75,7 @@ func TestSessionLifecycle(t *testing.T) {
 			t.Errorf("cookie token %q: want ≥ 256 bits and not the sid", token)
 		}
 		want := &identity.Session{
-			ID: sess.ID, UserID: u.ID, AuthTime: start, AMR: []string{"pwd"}, Status: "active",
+			ID: sess.ID, UserID: u.ID, AuthTime: start, AMR: []string{"pwd"}, ACR: identity.ACRSingleFactor, Status: "active",
 			CreatedAt: start, UpdatedAt: start, LastActiveAt: start,
 			ExpiresAt: start.Add(24 * time.Hour), IdleExpiresAt: start.Add(time.Hour),
 			UserAgent: "Firefox\uFFFD", IP: "192.0.2.1",

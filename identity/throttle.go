@@ -31,11 +31,21 @@ type ThrottlePolicy struct {
 	// check.
 	MaxFailuresPerIdentifier int
 	MaxFailuresPerIP         int
+	// MaxMailsPerAddress (default 5) and MaxMailsPerIP (default 30) bound
+	// the codes and links mailed in a window, so that nobody floods an
+	// inbox or uses orgid to send mail; MaxSignUpsPerIP (default 20) bounds
+	// sign-ups started from one client address. Negative disables.
+	MaxMailsPerAddress int
+	MaxMailsPerIP      int
+	MaxSignUpsPerIP    int
 }
 
 // DefaultThrottlePolicy returns the limits used for zero fields.
 func DefaultThrottlePolicy() ThrottlePolicy {
-	return ThrottlePolicy{Window: 15 * time.Minute, MaxFailuresPerIdentifier: 10, MaxFailuresPerIP: 100}
+	return ThrottlePolicy{
+		Window: 15 * time.Minute, MaxFailuresPerIdentifier: 10, MaxFailuresPerIP: 100,
+		MaxMailsPerAddress: 5, MaxMailsPerIP: 30, MaxSignUpsPerIP: 20,
+	}
 }
 
 func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
@@ -48,6 +58,15 @@ func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
 	}
 	if p.MaxFailuresPerIP == 0 {
 		p.MaxFailuresPerIP = d.MaxFailuresPerIP
+	}
+	if p.MaxMailsPerAddress == 0 {
+		p.MaxMailsPerAddress = d.MaxMailsPerAddress
+	}
+	if p.MaxMailsPerIP == 0 {
+		p.MaxMailsPerIP = d.MaxMailsPerIP
+	}
+	if p.MaxSignUpsPerIP == 0 {
+		p.MaxSignUpsPerIP = d.MaxSignUpsPerIP
 	}
 	return p
 }

@@ -28,12 +28,15 @@ type User struct {
 	Banned          bool
 	// LockedUntil is when an operator's lock ends (zero: not locked);
 	// Locked says whether it was still in force when the user was read.
-	LockedUntil  time.Time
-	Locked       bool
-	HasPassword  bool
-	LastSignInAt time.Time // zero: never
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	LockedUntil time.Time
+	Locked      bool
+	HasPassword bool
+	// TwoFactorEnabled: the user has a confirmed TOTP authenticator, and
+	// every sign-in but a user-verified passkey asks for a second factor.
+	TwoFactorEnabled bool
+	LastSignInAt     time.Time // zero: never
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // FullName is the first and last name joined by a space, or whichever of

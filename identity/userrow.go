@@ -13,45 +13,48 @@ import (
 type userRow struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID              string    `bun:"id,pk"`
-	Email           string    `bun:"email"`
-	EmailNormalized string    `bun:"email_normalized"`
-	EmailVerified   bool      `bun:"email_verified"`
-	PasswordHash    string    `bun:"password_hash,nullzero"`
-	FirstName       string    `bun:"first_name"`
-	LastName        string    `bun:"last_name"`
-	Username        string    `bun:"username,nullzero"`
-	ImageURL        string    `bun:"image_url"`
-	ExternalID      string    `bun:"external_id,nullzero"`
-	PublicMetadata  string    `bun:"public_metadata"`
-	PrivateMetadata string    `bun:"private_metadata"`
-	UnsafeMetadata  string    `bun:"unsafe_metadata"`
-	Profile         string    `bun:"profile"`
-	Banned          bool      `bun:"banned"`
-	LockedUntil     time.Time `bun:"locked_until,nullzero"`
-	LastSignInAt    time.Time `bun:"last_sign_in_at,nullzero"`
-	CreatedAt       time.Time `bun:"created_at"`
-	UpdatedAt       time.Time `bun:"updated_at"`
+	ID              string `bun:"id,pk"`
+	Email           string `bun:"email"`
+	EmailNormalized string `bun:"email_normalized"`
+	EmailVerified   bool   `bun:"email_verified"`
+	PasswordHash    string `bun:"password_hash,nullzero"`
+	FirstName       string `bun:"first_name"`
+	LastName        string `bun:"last_name"`
+	Username        string `bun:"username,nullzero"`
+	ImageURL        string `bun:"image_url"`
+	ExternalID      string `bun:"external_id,nullzero"`
+	PublicMetadata  string `bun:"public_metadata"`
+	PrivateMetadata string `bun:"private_metadata"`
+	UnsafeMetadata  string `bun:"unsafe_metadata"`
+	Profile         string `bun:"profile"`
+	Banned          bool   `bun:"banned"`
+	// TwoFactorEnabled mirrors a confirmed user_totp row.
+	TwoFactorEnabled bool      `bun:"two_factor_enabled"`
+	LockedUntil      time.Time `bun:"locked_until,nullzero"`
+	LastSignInAt     time.Time `bun:"last_sign_in_at,nullzero"`
+	CreatedAt        time.Time `bun:"created_at"`
+	UpdatedAt        time.Time `bun:"updated_at"`
 }
 
 // toUser converts a row; now decides whether a lock is still in force.
 func (r *userRow) toUser(now time.Time) (*User, error) {
 	u := &User{
-		ID:            r.ID,
-		Email:         r.Email,
-		EmailVerified: r.EmailVerified,
-		FirstName:     r.FirstName,
-		LastName:      r.LastName,
-		Username:      r.Username,
-		ImageURL:      r.ImageURL,
-		ExternalID:    r.ExternalID,
-		Banned:        r.Banned,
-		LockedUntil:   utc(r.LockedUntil),
-		Locked:        !r.LockedUntil.IsZero() && now.Before(r.LockedUntil),
-		HasPassword:   r.PasswordHash != "",
-		LastSignInAt:  utc(r.LastSignInAt),
-		CreatedAt:     utc(r.CreatedAt),
-		UpdatedAt:     utc(r.UpdatedAt),
+		ID:               r.ID,
+		Email:            r.Email,
+		EmailVerified:    r.EmailVerified,
+		FirstName:        r.FirstName,
+		LastName:         r.LastName,
+		Username:         r.Username,
+		ImageURL:         r.ImageURL,
+		ExternalID:       r.ExternalID,
+		Banned:           r.Banned,
+		LockedUntil:      utc(r.LockedUntil),
+		Locked:           !r.LockedUntil.IsZero() && now.Before(r.LockedUntil),
+		HasPassword:      r.PasswordHash != "",
+		TwoFactorEnabled: r.TwoFactorEnabled,
+		LastSignInAt:     utc(r.LastSignInAt),
+		CreatedAt:        utc(r.CreatedAt),
+		UpdatedAt:        utc(r.UpdatedAt),
 	}
 	var err error
 	if u.PublicMetadata, err = decodeObject(r.PublicMetadata); err != nil {

@@ -30,6 +30,12 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 			return nil, fmt.Errorf("create user: %w", err)
 		}
 	}
+	return s.insertUser(ctx, row)
+}
+
+// insertUser stores a validated row (password already hashed), giving it
+// an id and times, and records "user.created" in the same transaction.
+func (s *Service) insertUser(ctx context.Context, row *userRow) (*User, error) {
 	now := s.clock()
 	row.ID = id.NewAt("user", now)
 	row.CreatedAt, row.UpdatedAt = now, now
