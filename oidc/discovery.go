@@ -47,7 +47,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"ui_locales_supported":                           []string{"en"},
 		"claims_locales_supported":                       []string{"en"},
 		"display_values_supported":                       []string{"page", "popup"},
-		"acr_values_supported":                           []string{acrPassword},
+		"acr_values_supported":                           []string{acrPassword, acrMultiFactor},
 		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
 		"authorization_response_iss_parameter_supported": true,
 		"frontchannel_logout_supported":                  true,

@@ -75,4 +75,21 @@
 // the flow id, and /oauth2/authorize/resume re-validates the stored request
 // and decides again. prompt, max_age and id_token_hint are decided here;
 // fosite re-checks them against the flow's original request time.
+//
+// # Sign-in methods
+//
+// Beside the password form, the hosted pages offer sign-up with an emailed
+// code (/sign-up, /verify-email), password reset (/forgot-password,
+// /reset-password), magic links (/magic-link), passkeys
+// (/sign-in/passkey, a small same-origin script under a policy that allows
+// only it) and upstream identity providers (/sign-in/idp and its
+// callback). Each carries the flow (or a local return_to) from page to
+// page, and every successful first factor goes through firstFactorDone:
+// a user with a second factor is sent to /sign-in/second-factor, the
+// sign-in waiting server-side and bound to the browser, before
+// finishSignIn creates the session and continues the flow. Codes and
+// links are checked by package identity; mail leaves in the background
+// (FlushMail) so that answers take the same time whether or not an
+// address has an account. /account/security manages the second factor,
+// passkeys and connected accounts, each change after a recent sign-in.
 package oidc

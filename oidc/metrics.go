@@ -25,8 +25,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"error"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orgid_sign_ins_total", Help: "Sign-in attempts, by method and result.",
-			ConstLabels: prometheus.Labels{"method": "password"},
-		}, []string{"result"}),
+		}, []string{"method", "result"}),
 		authorizations: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "orgid_authorizations_total", Help: "Successful authorization responses.",
 		}),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -17,6 +18,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/secret"
 	"github.com/orgid/orgid/oidc/keys"
 	"github.com/orgid/orgid/templates"
@@ -48,6 +50,9 @@ type Config struct {
 	// these otherwise refused hosts, addresses or CIDR prefixes
 	// (development: the conformance runner on 127.0.0.1).
 	EgressAllowHosts []string
+	// DisableSignUp removes the hosted sign-up page (and new accounts from
+	// upstream identity providers): accounts come from operators only.
+	DisableSignUp bool
 }
 
 // Dynamic registration modes (Config.Registration).
@@ -86,6 +91,10 @@ type Provider struct {
 	// logoutKick wakes the back-channel logout worker of this process
 	// after a session ended here.
 	logoutKick chan struct{}
+	// mailer sends the sign-in pages' codes and links; mailing tracks the
+	// messages being sent in the background (FlushMail).
+	mailer  mail.Mailer
+	mailing sync.WaitGroup
 
 	discovery []byte
 }
@@ -106,6 +115,10 @@ type Deps struct {
 	// HTTPClient makes outbound requests to URLs clients chose; nil means
 	// an internal/egress client with Config.EgressAllowHosts.
 	HTTPClient *http.Client
+	// Mailer sends verification codes, password reset and sign-in links;
+	// nil disables the pages that need mail (sign-up, password reset,
+	// magic links).
+	Mailer mail.Mailer
 }
 
 // NewProvider assembles the provider. It registers the handler for session
@@ -120,6 +133,7 @@ func NewProvider(cfg Config, d Deps) (*Provider, error) {
 	p := &Provider{
 		cfg: cfg, clients: d.Clients, keys: d.Keys, identity: d.Identity, tenancy: d.Tenancy, templates: d.Templates, secrets: d.Secrets,
 		pages: d.Pages, log: d.Logger, now: func() time.Time { return d.Now().UTC() },
+		mailer: d.Mailer,
 	}
 	p.store = &store{db: d.DB, clients: d.Clients, now: p.now}
 	p.csrf = http.NewCrossOriginProtection()

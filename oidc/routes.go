@@ -38,6 +38,7 @@ func (p *Provider) Routes(r *mux.Router) {
 	r.Handle(PathChooseOrganization, p.csrf.Handler(http.HandlerFunc(p.chooseOrganizationPage))).Methods(http.MethodGet, http.MethodPost).Name("choose_organization")
 	r.Handle(PathSignOut, p.csrf.Handler(http.HandlerFunc(p.signOut))).Methods(http.MethodPost).Name("sign_out")
 	r.Handle(defaultUIPathHome, http.HandlerFunc(p.home)).Methods(http.MethodGet).Name("home")
+	p.signInRoutes(r)
 }
 
 // corsAnyOrigin lets any web page read a public document.

@@ -19,70 +19,101 @@ import (
 // hidden flow. Unknown users and wrong passwords get the same answer; the
 // identity package makes them take the same time.
 func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request) {
-	ctx := withClientCache(r.Context())
-	flowID := r.URL.Query().Get("flow")
-	if r.Method == http.MethodPost {
-		flowID = r.PostFormValue("flow")
-	}
-	var f *flow
-	if flowID != "" {
-		var err error
-		if f, err = p.loadFlow(ctx, flowID, p.browserID(w, r)); err != nil {
-			p.flowError(ctx, w, r, err)
-			return
-		}
+	ctx, c, ok := p.loadSignInContext(w, r)
+	if !ok {
+		return
 	}
 	if r.Method == http.MethodGet {
 		identifier := ""
-		if f != nil {
-			identifier = f.form().Get("login_hint")
+		if c.flow != nil {
+			identifier = c.flow.form().Get("login_hint")
 		}
-		p.renderSignIn(ctx, w, r, f, http.StatusOK, identifier, "")
+		p.renderSignIn(ctx, w, r, c, http.StatusOK, identifier, "")
 		return
 	}
 
 	identifier := strings.TrimSpace(r.PostFormValue("identifier"))
 	password := r.PostFormValue("password")
 	if identifier == "" || password == "" {
-		p.renderSignIn(ctx, w, r, f, http.StatusBadRequest, identifier, "Enter your email address and password.")
+		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, identifier, "Enter your email address and password.")
 		return
 	}
 	user, err := p.identity.Authenticate(ctx, identifier, password, clientIP(r))
 	var throttled *identity.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		p.metrics.signIns.WithLabelValues("throttled").Inc()
-		minutes := int(math.Ceil(throttled.RetryAfter.Minutes()))
-		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(throttled.RetryAfter.Seconds()))))
-		p.renderSignIn(ctx, w, r, f, http.StatusTooManyRequests, identifier,
-			fmt.Sprintf("Too many attempts. Try again in %d minute(s).", max(minutes, 1)))
+		p.metrics.signIns.WithLabelValues(methodPassword, "throttled").Inc()
+		p.renderSignIn(ctx, w, r, c, http.StatusTooManyRequests, identifier, throttledMessage(w, throttled))
 		return
 	case errors.Is(err, identity.ErrInvalidCredentials):
-		p.metrics.signIns.WithLabelValues("invalid_credentials").Inc()
-		p.renderSignIn(ctx, w, r, f, http.StatusUnauthorized, identifier, "Incorrect email address or password.")
+		p.metrics.signIns.WithLabelValues(methodPassword, "invalid_credentials").Inc()
+		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, identifier, "Incorrect email address or password.")
 		return
 	case err != nil:
-		p.metrics.signIns.WithLabelValues("error").Inc()
-		p.log.ErrorContext(ctx, "sign-in", "error", err)
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		p.metrics.signIns.WithLabelValues(methodPassword, "error").Inc()
+		p.serverError(ctx, w, r, "sign-in", err)
 		return
 	}
+	p.firstFactorDone(ctx, w, r, c, user, []string{identity.AMRPassword}, methodPassword)
+}
 
-	sid, err := p.startSession(ctx, w, r, user, []string{"pwd"})
+// Sign-in methods, the method label of orgid_sign_ins_total.
+const (
+	methodPassword  = "password"
+	methodSignUp    = "sign_up"
+	methodMagicLink = "magic_link"
+	methodPasskey   = "passkey"
+	methodUpstream  = "upstream"
+)
+
+// throttledMessage sets Retry-After and says how long to wait.
+func throttledMessage(w http.ResponseWriter, t *identity.ThrottledError) string {
+	minutes := int(math.Ceil(t.RetryAfter.Minutes()))
+	w.Header().Set("Retry-After", fmt.Sprint(max(int(math.Ceil(t.RetryAfter.Seconds())), 1)))
+	return fmt.Sprintf("Too many attempts. Try again in %d minute(s).", max(minutes, 1))
+}
+
+// serverError logs err and answers with the generic error page.
+func (p *Provider) serverError(ctx context.Context, w http.ResponseWriter, r *http.Request, what string, err error) {
+	p.log.ErrorContext(ctx, what, "error", err)
+	p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+}
+
+// finishSignIn ends a successful sign-in by any method: it starts (or
+// renews) the browser session with amr, enrolls the user in organizations
+// whose verified domain matches their verified address, and continues
+// the authorization flow or returns to the page that asked.
+func (p *Provider) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, user *identity.User, amr []string, method string) {
+	sid, err := p.startSession(ctx, w, r, user, amr)
 	if err != nil {
-		p.metrics.signIns.WithLabelValues("error").Inc()
-		p.log.ErrorContext(ctx, "start session", "error", err)
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		p.metrics.signIns.WithLabelValues(method, "error").Inc()
+		p.serverError(ctx, w, r, "start session", err)
 		return
 	}
-	p.metrics.signIns.WithLabelValues("success").Inc()
-	// Organizations whose verified domain enrolls by automatic invitation
-	// invite the user now; the chooser and switcher show the invitations.
+	p.metrics.signIns.WithLabelValues(method, "success").Inc()
+	p.enrollByDomain(ctx, user)
+	p.continueSignedIn(ctx, w, r, c, sid)
+}
+
+// enrollByDomain invites the user to organizations whose verified domain
+// enrolls by automatic invitation (the chooser and switcher show the
+// invitations). It needs a verified address; failing is not failing the
+// sign-in.
+func (p *Provider) enrollByDomain(ctx context.Context, user *identity.User) {
+	if !user.EmailVerified {
+		return
+	}
 	if _, err := p.tenancy.EnrollByDomain(ctx, user.ID); err != nil {
 		p.log.WarnContext(ctx, "enroll by verified domain", "error", err)
 	}
+}
+
+// continueSignedIn resumes the flow the browser signed in for, recording
+// the sign-in in it, or returns to the local page that asked.
+func (p *Provider) continueSignedIn(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, sid string) {
+	f := c.flow
 	if f == nil {
-		http.Redirect(w, r, localPath(r.PostFormValue("return_to")), http.StatusSeeOther)
+		http.Redirect(w, r, localPath(c.returnTo), http.StatusSeeOther)
 		return
 	}
 	now := p.now()
@@ -91,38 +122,51 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request) {
 		p.flowError(ctx, w, r, err)
 		return
 	}
-	// 303: the browser must not repeat the POST with the credentials.
+	// 303: the browser must not repeat a POST that carried credentials.
 	http.Redirect(w, r, flowURL(PathResume, f), http.StatusSeeOther)
 }
 
-func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flow, status int, identifier, message string) {
-	clientName := ""
-	if f != nil {
-		if c, err := p.clients.Get(ctx, f.ClientID); err == nil {
-			clientName = c.Name
+func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, status int, identifier, message string) {
+	data := map[string]any{"Error": message, "Identifier": identifier, "Action": PathSignIn}
+	if r.Method == http.MethodGet {
+		switch r.URL.Query().Get("notice") {
+		case "password_changed":
+			data["Notice"] = "Your password has been changed and you were signed out everywhere. Sign in with your new password."
+			if identifier == "" {
+				data["Identifier"] = r.URL.Query().Get("login_hint")
+			}
+		case "reauthenticate":
+			data["Notice"] = "Confirm it is you: sign in again to change your security settings."
+			if _, u, err := p.currentUser(ctx, r); err == nil && u != nil && identifier == "" {
+				data["Identifier"] = u.Email
+			}
 		}
 	}
-	flowID := ""
-	if f != nil {
-		flowID = f.id
+	for k, v := range p.signInLinks(ctx, c) {
+		data[k] = v
 	}
-	lang := uiLang(r)
-	if f != nil {
-		if l := f.form().Get("ui_locales"); l != "" {
-			lang = splitSpace(l)[0]
+	p.renderSignInPage(ctx, w, r, c, status, "sign-in", "Sign in", data)
+}
+
+// signInLinks are the other ways in that the sign-in page offers.
+func (p *Provider) signInLinks(ctx context.Context, c signInContext) map[string]any {
+	links := map[string]any{}
+	if p.identity.PasskeysEnabled() {
+		links["Passkeys"] = true
+		links["PasskeyAction"] = PathPasskeySignIn
+		links["PasskeyOptionsURL"] = PathPasskeySignInOptions
+	}
+	if buttons := p.upstreamButtons(ctx); len(buttons) > 0 {
+		links["Providers"] = buttons
+	}
+	if p.mailer != nil {
+		links["ForgotPasswordURL"] = c.url(PathForgotPassword)
+		links["MagicLinkURL"] = c.url(PathMagicLink)
+		if !p.cfg.DisableSignUp {
+			links["SignUpURL"] = c.url(PathSignUp)
 		}
 	}
-	returnTo := ""
-	if f == nil {
-		returnTo = r.FormValue("return_to")
-		if localPath(returnTo) == defaultUIPathHome {
-			returnTo = ""
-		}
-	}
-	p.pages.Render(w, status, "sign-in", "Sign in", lang, map[string]any{
-		"ClientName": clientName, "Error": message, "Identifier": identifier, "Flow": flowID, "Action": PathSignIn,
-		"ReturnTo": returnTo,
-	})
+	return links
 }
 
 // localPath is a return_to on this server, else the home page.

@@ -72,6 +72,7 @@ func (f *flags) configFlags() {
 	f.DurationVar(&c.SessionMaxLifetime, "session-max-lifetime", c.SessionMaxLifetime, "end browser sessions this old")
 	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit")
 	f.BoolVar(&c.RequireOrganization, "require-organization", c.RequireOrganization, "disable personal accounts: every session needs an active organization")
+	f.BoolVar(&c.DisableSignUp, "disable-sign-up", c.DisableSignUp, "remove the hosted sign-up page: accounts come from operators (and upstream sign-in may only reach existing accounts)")
 	f.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses (development only)")
 	f.StringVar(&c.Registration, "registration", c.Registration, "dynamic client registration: off, open, or token (needs an initial access token: orgid registration-tokens create)")
 	f.Var(stringsValue{&c.EgressAllowHosts}, "egress-allow-hosts", "hosts, IPs or CIDRs that fetches of client URLs (jwks_uri, sector_identifier_uri, request_uri) and back-channel logout may reach although private or loopback (comma-separated; development only)")

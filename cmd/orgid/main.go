@@ -32,6 +32,7 @@ var commands = slices.Concat(
 	conformanceCommands,
 	registrationCommands,
 	apikeysCommands,
+	idpsCommands,
 )
 
 type command struct {

@@ -68,6 +68,9 @@ type Config struct {
 	// WebhookLease is how long a worker holds a delivery it claimed; a
 	// replica that dies mid-attempt leaves it to others after this.
 	WebhookLease time.Duration
+	// DisableSignUp removes the hosted sign-up page and account creation
+	// through upstream identity providers: accounts come from operators.
+	DisableSignUp bool
 	// SMTP sends mail; with no host, mail goes to <data-dir>/outbox.jsonl.
 	SMTPHost     string
 	SMTPPort     int

@@ -73,9 +73,11 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 		RequireOrganization:  cfg.RequireOrganization,
 		Registration:         cfg.Registration,
 		EgressAllowHosts:     cfg.EgressAllowHosts,
+		DisableSignUp:        cfg.DisableSignUp,
 	}, oidc.Deps{
 		DB: base.DB, Secrets: base.Keys, Keys: svc.Keys, Identity: svc.Identity, Tenancy: svc.Tenancy, Templates: svc.Templates,
 		Clients: svc.Clients, Pages: pages, Logger: base.Logger, Metrics: s.Registry, Now: now,
+		Mailer: svc.Mailer,
 	})
 	if err != nil {
 		return nil, err
@@ -176,6 +178,9 @@ func (s *Server) RunBackground(ctx context.Context) {
 			if _, err := s.Identity.PruneThrottle(ctx); err != nil {
 				s.log.ErrorContext(ctx, "prune sign-in throttle", "error", err)
 			}
+			if _, err := s.Identity.PruneExpired(ctx); err != nil {
+				s.log.ErrorContext(ctx, "prune email codes and links", "error", err)
+			}
 			if _, err := s.Keys.Prune(ctx); err != nil {
 				s.log.ErrorContext(ctx, "prune signing keys", "error", err)
 			}
@@ -227,6 +232,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	stopBG()
+	// Codes and links the sign-in pages were still mailing go out.
+	s.Provider.FlushMail()
 	<-bgDone
 	<-bgDone
 	<-bgDone

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"time"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/egress"
 	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/oidc/keys"
@@ -72,6 +75,10 @@ func NewServices(ctx context.Context, base *Base, opts Options) (*Services, erro
 		SessionMaxLifetime: cfg.SessionMaxLifetime,
 		PasswordParams:     opts.PasswordParams,
 		Logger:             base.Logger,
+		WebAuthn:           webAuthnConfig(cfg.Issuer),
+		// Upstream identity providers are reached like client URLs: public
+		// addresses only, unless the operator allows a host.
+		HTTPClient: egress.NewClient(egress.Options{AllowHosts: cfg.EgressAllowHosts}),
 		// Ending a browser session, by any means, revokes its tokens and
 		// queues its clients' back-channel logout notifications in the
 		// same transaction.
@@ -88,6 +95,17 @@ func NewServices(ctx context.Context, base *Base, opts Options) (*Services, erro
 	s.Clients = oidc.NewClients(base.DB, base.Keys, now)
 	s.Templates = templates.NewService(base.DB, templates.Options{Algorithms: s.Keys.Algorithms(), Now: now})
 	return s, nil
+}
+
+// webAuthnConfig makes the issuer's host the passkeys' relying party, or
+// returns nil (no passkeys) when it is an IP address, which browsers do not
+// accept as a relying party id.
+func webAuthnConfig(issuer string) *identity.WebAuthnConfig {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		return nil
+	}
+	return &identity.WebAuthnConfig{RPID: u.Hostname(), RPDisplayName: u.Hostname(), Origins: []string{u.Scheme + "://" + u.Host}}
 }
 
 // newMailer sends mail through SMTP when it is configured, else into the

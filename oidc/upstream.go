@@ -1,0 +1,227 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/storage"
+)
+
+// Upstream sign-in: the sign-in page's provider buttons post to
+// PathUpstream, which redirects to the provider; the provider redirects
+// back to PathUpstreamCallback (the redirect URI to register there).
+const (
+	PathUpstream         = "/sign-in/idp"
+	PathUpstreamCallback = "/sign-in/idp/callback"
+)
+
+// upstreamButton is a provider on the sign-in page.
+type upstreamButton struct {
+	Slug, Name, Action string
+}
+
+// upstreamButtons are the enabled providers.
+func (p *Provider) upstreamButtons(ctx context.Context) []upstreamButton {
+	providers, err := p.identity.ListIdentityProviders(ctx, true)
+	if err != nil {
+		p.log.WarnContext(ctx, "list identity providers", "error", err)
+		return nil
+	}
+	out := make([]upstreamButton, len(providers))
+	for i, prov := range providers {
+		out[i] = upstreamButton{Slug: prov.Slug, Name: prov.Name, Action: PathUpstream}
+	}
+	return out
+}
+
+// upstreamStart sends the browser to the chosen provider. The sign-in's
+// context (flow or return_to) waits server-side, sealed, with the state.
+func (p *Provider) upstreamStart(w http.ResponseWriter, r *http.Request) {
+	ctx, c, ok := p.loadSignInContext(w, r)
+	if !ok {
+		return
+	}
+	authURL, err := p.identity.BeginUpstreamSignIn(ctx, r.PostFormValue("provider"), p.browserID(w, r),
+		p.cfg.Issuer+PathUpstreamCallback, "", encodeSignInContext(c))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, "", "This sign-in option is not available.")
+		return
+	case err != nil:
+		p.metrics.signIns.WithLabelValues(methodUpstream, "error").Inc()
+		p.log.WarnContext(ctx, "begin upstream sign-in", "error", err)
+		p.renderSignIn(ctx, w, r, c, http.StatusBadGateway, "", "The sign-in provider could not be reached. Please try again.")
+		return
+	}
+	http.Redirect(w, r, authURL, http.StatusSeeOther)
+}
+
+func encodeSignInContext(c signInContext) []byte {
+	return []byte(url.Values{"flow": {c.flowID()}, "return_to": {c.returnTo}}.Encode())
+}
+
+// decodeSignInContext restores the context of an upstream sign-in; the
+// flow must still be live in this browser.
+func (p *Provider) decodeSignInContext(ctx context.Context, w http.ResponseWriter, r *http.Request, data []byte) (signInContext, error) {
+	v, _ := url.ParseQuery(string(data))
+	c := signInContext{returnTo: v.Get("return_to")}
+	if id := v.Get("flow"); id != "" {
+		f, err := p.loadFlow(ctx, id, p.browserID(w, r))
+		if err != nil {
+			return c, err
+		}
+		c.flow = f
+	}
+	return c, nil
+}
+
+// upstreamCallback is where providers send the browser back.
+func (p *Provider) upstreamCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := withClientCache(r.Context())
+	q := r.URL.Query()
+	binding := p.browserID(w, r)
+	if q.Get("error") != "" {
+		// The user cancelled or the provider refused: back to where the
+		// sign-in started, if the state is this browser's.
+		data, err := p.identity.UpstreamReturnData(ctx, q.Get("state"), binding)
+		if err != nil {
+			p.upstreamExpired(w, r)
+			return
+		}
+		c, err := p.decodeSignInContext(ctx, w, r, data)
+		if err != nil {
+			p.flowError(ctx, w, r, err)
+			return
+		}
+		p.metrics.signIns.WithLabelValues(methodUpstream, "cancelled").Inc()
+		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, "", "Sign-in with the provider was cancelled.")
+		return
+	}
+	res, err := p.identity.FinishUpstreamSignIn(ctx, q.Get("state"), q.Get("code"), binding,
+		p.cfg.Issuer+PathUpstreamCallback, !p.cfg.DisableSignUp)
+	if res == nil {
+		if !errors.Is(err, identity.ErrUpstreamLogin) {
+			p.log.ErrorContext(ctx, "upstream sign-in", "error", err)
+		}
+		p.upstreamExpired(w, r)
+		return
+	}
+	if res.LinkUserID != "" {
+		p.upstreamConnected(ctx, w, r, res, err)
+		return
+	}
+	c, cerr := p.decodeSignInContext(ctx, w, r, res.ReturnData)
+	if cerr != nil {
+		p.flowError(ctx, w, r, cerr)
+		return
+	}
+	if err != nil {
+		status, message := upstreamErrorMessage(res.Provider, err)
+		if status == http.StatusBadGateway {
+			p.log.WarnContext(ctx, "upstream sign-in failed", "provider", res.Provider.Slug, "error", err)
+		}
+		p.metrics.signIns.WithLabelValues(methodUpstream, "refused").Inc()
+		p.renderSignIn(ctx, w, r, c, status, "", message)
+		return
+	}
+	p.firstFactorDone(ctx, w, r, c, res.User, []string{identity.AMRFederated}, methodUpstream)
+}
+
+// upstreamErrorMessage says why an upstream sign-in did not sign in.
+func upstreamErrorMessage(prov *identity.IdentityProvider, err error) (int, string) {
+	name := "the provider"
+	if prov != nil {
+		name = prov.Name
+	}
+	switch {
+	case errors.Is(err, identity.ErrUpstreamEmailUnverified):
+		return http.StatusUnauthorized, "Your " + name + " account has no verified email address. Verify it there, or sign in another way."
+	case errors.Is(err, identity.ErrUpstreamAccountExists):
+		return http.StatusConflict, "An account with this email address already exists. Sign in to it another way, then connect " + name + " on your security page."
+	case errors.Is(err, identity.ErrSignUpDisabled):
+		return http.StatusUnauthorized, "No account is connected to this " + name + " account."
+	case errors.Is(err, identity.ErrInvalidCredentials):
+		return http.StatusUnauthorized, "You cannot sign in with this account."
+	}
+	return http.StatusBadGateway, "Sign-in with " + name + " failed. Please try again."
+}
+
+func (p *Provider) upstreamExpired(w http.ResponseWriter, r *http.Request) {
+	p.renderError(w, r, http.StatusBadRequest, "This sign-in has expired",
+		"Please go back and sign in again.", "invalid_request")
+}
+
+// upstreamConnected ends connecting a provider from the security page.
+func (p *Provider) upstreamConnected(ctx context.Context, w http.ResponseWriter, r *http.Request, res *identity.UpstreamResult, err error) {
+	sess, user, cerr := p.currentUser(ctx, r)
+	if cerr != nil || sess == nil || user.ID != res.LinkUserID {
+		http.Redirect(w, r, SignInURL(PathAccountSecurity), http.StatusSeeOther)
+		return
+	}
+	switch {
+	case errors.Is(err, identity.ErrIdentityTaken):
+		p.renderSecurity(ctx, w, r, user, http.StatusConflict, map[string]any{"Error": "This " + res.Provider.Name + " account is connected to another account."})
+	case err != nil:
+		p.log.WarnContext(ctx, "connect upstream identity", "provider", res.Provider.Slug, "error", err)
+		p.renderSecurity(ctx, w, r, user, http.StatusBadGateway, map[string]any{"Error": "Connecting " + res.Provider.Name + " failed. Please try again."})
+	default:
+		p.sendMail(ctx, p.securityNoticeMail(user.Email, "Your "+res.Provider.Name+" account was connected: it can now sign in to your account."))
+		http.Redirect(w, r, PathAccountSecurity+"?notice=connected", http.StatusSeeOther)
+	}
+}
+
+// upstreamAction handles the connected-account actions of the security
+// page (recent sign-in checked by the caller); false: not one of them.
+func (p *Provider) upstreamAction(ctx context.Context, w http.ResponseWriter, r *http.Request, user *identity.User, action string) bool {
+	switch action {
+	case "idp-connect":
+		authURL, err := p.identity.BeginUpstreamSignIn(ctx, r.PostFormValue("provider"), p.browserID(w, r),
+			p.cfg.Issuer+PathUpstreamCallback, user.ID, nil)
+		if err != nil {
+			p.log.WarnContext(ctx, "begin connecting upstream identity", "error", err)
+			p.renderSecurity(ctx, w, r, user, http.StatusBadGateway, map[string]any{"Error": "The provider could not be reached. Please try again."})
+			return true
+		}
+		http.Redirect(w, r, authURL, http.StatusSeeOther)
+	case "idp-disconnect":
+		err := p.identity.DisconnectIdentity(ctx, user.ID, r.PostFormValue("identity_id"))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			p.serverError(ctx, w, r, "disconnect identity", err)
+			return true
+		}
+		http.Redirect(w, r, PathAccountSecurity+"?notice=disconnected", http.StatusSeeOther)
+	default:
+		return false
+	}
+	return true
+}
+
+// upstreamData adds connected accounts and the providers still to
+// connect to the security page.
+func (p *Provider) upstreamData(ctx context.Context, user *identity.User, data map[string]any) error {
+	providers, err := p.identity.ListIdentityProviders(ctx, true)
+	if err != nil || len(providers) == 0 {
+		return err
+	}
+	ids, err := p.identity.UserIdentities(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	connected := map[string]bool{}
+	for _, id := range ids {
+		connected[id.ProviderID] = true
+	}
+	var connectable []*identity.IdentityProvider
+	for _, prov := range providers {
+		if !connected[prov.ID] {
+			connectable = append(connectable, prov)
+		}
+	}
+	data["UpstreamEnabled"] = true
+	data["Identities"] = ids
+	data["Connectable"] = connectable
+	return nil
+}
