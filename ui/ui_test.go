@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,5 +48,38 @@ func TestUnknownPageIs500(t *testing.T) {
 	r.Render(w, 200, "nope", "", "", nil)
 	if w.Code != 500 {
 		t.Errorf("status = %d", w.Code)
+	}
+}
+
+func TestSignedOutFramesPage(t *testing.T) {
+	r, err := New(Brand{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	policy := "default-src 'none'; frame-src https://app.example.com; frame-ancestors 'none'"
+	r.Render(WithContentSecurityPolicy(w, policy), http.StatusOK, "signed-out", "signed_out.heading", "de",
+		map[string]any{"Frames": []string{"https://app.example.com/fcl?sid=1"}, "Continue": template.URL("https://app.example.com/bye?state=s&x=1")})
+	if got := w.Header().Get("Content-Security-Policy"); got != policy {
+		t.Errorf("Content-Security-Policy = %q, want the page's own %q", got, policy)
+	}
+	if got := w.Header().Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options = %q: the other security headers must stay", got)
+	}
+	body := w.Body.String()
+	for _, want := range []string{
+		`<meta http-equiv="refresh" content="2;url=https://app.example.com/bye?state=s&amp;x=1">`,
+		`<iframe src="https://app.example.com/fcl?sid=1" title="Abmeldung von einer Anwendung" hidden></iframe>`,
+		`<a href="https://app.example.com/bye?state=s&amp;x=1">Weiter</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s:\n%s", want, body)
+		}
+	}
+	// Without frames or a place to continue to, the plain page.
+	w = httptest.NewRecorder()
+	r.Render(w, http.StatusOK, "signed-out", "signed_out.heading", "en", nil)
+	if body := w.Body.String(); strings.Contains(body, "iframe") || strings.Contains(body, "refresh") || !strings.Contains(body, `href="/sign-in"`) {
+		t.Errorf("plain signed-out page:\n%s", body)
 	}
 }

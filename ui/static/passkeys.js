@@ -63,9 +63,12 @@
     });
   }
 
-  function showError(form, message) {
+  // showError shows the server's description of a refusal, or the page's
+  // own words for kind (data-cancelled, data-failed, data-unavailable on the
+  // error element, in the page's language).
+  function showError(form, kind, detail) {
     var el = form.parentNode.querySelector(".js-error");
-    if (el) { el.textContent = message; el.hidden = false; }
+    if (el) { el.textContent = detail || el.dataset[kind] || ""; el.hidden = false; }
   }
 
   document.querySelectorAll("form[data-options]").forEach(function (form) {
@@ -78,7 +81,7 @@
       }).then(function (resp) {
         return resp.json().then(function (body) {
           if (resp.status === 403 && body.location) { window.location.assign(body.location); throw null; }
-          if (!resp.ok) { throw new Error(body.error_description || "Passkeys are not available."); }
+          if (!resp.ok) { var e = new Error(body.error_description || ""); e.name = "Unavailable"; throw e; }
           return body;
         });
       }).then(function (body) {
@@ -90,9 +93,9 @@
         form.submit();
       }).catch(function (err) {
         if (err === null) { return; }
-        showError(form, err && err.name === "NotAllowedError"
-          ? "The passkey request was cancelled or timed out."
-          : (err && err.message) || "The passkey request failed.");
+        if (err && err.name === "NotAllowedError") { showError(form, "cancelled"); return; }
+        if (err && err.name === "Unavailable") { showError(form, "unavailable", err.message); return; }
+        showError(form, "failed");
       });
     });
   });
