@@ -45,8 +45,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request) {
 	token := r.FormValue("token")
 	inv, err := h.tenancy.InvitationByToken(ctx, token)
 	if errors.Is(err, storage.ErrNotFound) {
-		h.errorPage(w, http.StatusNotFound, "Invitation not found",
-			"This invitation link is not valid. Check that you opened the whole link, or ask for a new invitation.")
+		h.errorPage(w, r, http.StatusNotFound, "org_accept.not_found", "org_accept.not_found_message")
 		return
 	}
 	if err != nil {
@@ -75,7 +74,7 @@ func (h *Handler) acceptSignedIn(w http.ResponseWriter, r *http.Request, user *i
 	v.Email = user.Email
 	if !strings.EqualFold(strings.TrimSpace(user.Email), strings.TrimSpace(inv.EmailAddress)) {
 		v.Mode = acceptMismatch
-		h.render(w, http.StatusForbidden, "org-accept", "Invitation for someone else", v)
+		h.render(w, r, http.StatusForbidden, "org-accept", "org_accept.mismatch_heading", v)
 		return
 	}
 	if !user.EmailVerified {
@@ -84,7 +83,7 @@ func (h *Handler) acceptSignedIn(w http.ResponseWriter, r *http.Request, user *i
 	}
 	if r.Method != http.MethodPost {
 		v.Mode = acceptConfirm
-		h.render(w, http.StatusOK, "org-accept", "Join "+inv.Organization.Name, v)
+		h.render(w, r, http.StatusOK, "org-accept", "common.join_org", v, "org", inv.Organization.Name)
 		return
 	}
 	m, err := h.tenancy.AcceptInvitation(r.Context(), v.Token, user.ID)
@@ -111,7 +110,7 @@ func (h *Handler) acceptSignedOut(w http.ResponseWriter, r *http.Request, inv *t
 	}
 	v.Mode = acceptSignUp
 	if r.Method != http.MethodPost {
-		h.render(w, http.StatusOK, "org-accept", "Join "+inv.Organization.Name, v)
+		h.render(w, r, http.StatusOK, "org-accept", "common.join_org", v, "org", inv.Organization.Name)
 		return
 	}
 	v.FirstName, v.LastName = strings.TrimSpace(r.PostFormValue("first_name")), strings.TrimSpace(r.PostFormValue("last_name"))
@@ -127,7 +126,7 @@ func (h *Handler) acceptSignedOut(w http.ResponseWriter, r *http.Request, inv *t
 		var page *pageError
 		if p, known := explain(err); known && (errors.As(err, &invalid) || errors.As(err, &page)) {
 			v.Error = p.message
-			h.render(w, p.status, "org-accept", "Join "+inv.Organization.Name, v)
+			h.render(w, r, p.status, "org-accept", "common.join_org", v, "org", inv.Organization.Name)
 			return
 		}
 		h.fail(w, r, err)
@@ -152,7 +151,7 @@ func (h *Handler) acceptSignedOut(w http.ResponseWriter, r *http.Request, inv *t
 // organization full, a concurrent accept) leaves no account behind.
 func (h *Handler) signUpAndAccept(ctx context.Context, inv *tenancy.Invitation, v acceptView, password string) (*identity.User, *tenancy.Membership, error) {
 	if password == "" {
-		return nil, nil, &pageError{http.StatusBadRequest, "Choose a password."}
+		return nil, nil, &pageError{http.StatusBadRequest, "org_accept.error.password_missing"}
 	}
 	// Checked before the transaction, so that a refused password does not
 	// take the database's write lock for a password hash.

@@ -67,7 +67,7 @@ func (h *Handler) orgAction(run orgActionFunc) http.HandlerFunc {
 		}
 		m, err := h.tenancy.MembershipOf(ctx, user.ID, ref)
 		if errors.Is(err, storage.ErrNotFound) {
-			h.notFound(w)
+			h.notFound(w, r)
 			return
 		}
 		if err != nil {

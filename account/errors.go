@@ -12,7 +12,9 @@ import (
 	"github.com/orgid/orgid/tenancy"
 )
 
-// problem is an error the user can read: the HTTP status and a message.
+// problem is an error the user can read: the HTTP status and a message,
+// a key of package ui's catalogs (translated when the page is rendered) or
+// text that is no key (a validation message), shown as it is.
 type problem struct {
 	status  int
 	message string
@@ -36,51 +38,51 @@ func explain(err error) (p problem, ok bool) {
 	case errors.As(err, &invalid):
 		return problem{http.StatusBadRequest, invalid.Message}, true
 	case errors.Is(err, identity.ErrEmailTaken):
-		return problem{http.StatusConflict, "An account with this email address already exists. Sign in to continue."}, true
+		return problem{http.StatusConflict, "org.error.email_taken"}, true
 	case errors.Is(err, tenancy.ErrInvalid):
 		return problem{http.StatusBadRequest, invalidMessage(err)}, true
 	case errors.Is(err, tenancy.ErrForbidden):
-		return problem{http.StatusForbidden, "You do not have permission to do that in this organization."}, true
+		return problem{http.StatusForbidden, "org.error.forbidden"}, true
 	case errors.Is(err, tenancy.ErrLastOwner):
-		return problem{http.StatusConflict, "An organization must keep at least one owner. Make someone else an owner first."}, true
+		return problem{http.StatusConflict, "org.error.last_owner"}, true
 	case errors.Is(err, tenancy.ErrMembershipLimit):
-		return problem{http.StatusConflict, "The organization has reached its maximum number of members."}, true
+		return problem{http.StatusConflict, "org.error.membership_limit"}, true
 	case errors.Is(err, tenancy.ErrAlreadyMember):
-		return problem{http.StatusConflict, "That person is already a member of the organization."}, true
+		return problem{http.StatusConflict, "org.error.already_member"}, true
 	case errors.Is(err, tenancy.ErrSlugTaken):
-		return problem{http.StatusConflict, "That slug is taken. Choose another one."}, true
+		return problem{http.StatusConflict, "org.error.slug_taken"}, true
 	case errors.Is(err, tenancy.ErrAlreadyInvited):
-		return problem{http.StatusConflict, "A pending invitation for this email address exists already."}, true
+		return problem{http.StatusConflict, "org.error.already_invited"}, true
 	case errors.Is(err, tenancy.ErrInvitationExpired):
-		return problem{http.StatusGone, "This invitation has expired. Ask for a new one."}, true
+		return problem{http.StatusGone, "org.error.invitation_expired"}, true
 	case errors.Is(err, tenancy.ErrInvitationRevoked):
-		return problem{http.StatusGone, "This invitation was revoked."}, true
+		return problem{http.StatusGone, "org.error.invitation_revoked"}, true
 	case errors.Is(err, tenancy.ErrInvitationAccepted):
-		return problem{http.StatusGone, "This invitation was already accepted."}, true
+		return problem{http.StatusGone, "org.error.invitation_accepted"}, true
 	case errors.Is(err, tenancy.ErrEmailNotVerified):
-		return problem{http.StatusForbidden, "Your email address is not verified. Verify it, then open the invitation again."}, true
+		return problem{http.StatusForbidden, "org.error.email_not_verified"}, true
 	case errors.Is(err, tenancy.ErrEmailMismatch):
-		return problem{http.StatusForbidden, "This invitation was sent to another email address."}, true
+		return problem{http.StatusForbidden, "org.error.email_mismatch"}, true
 	case errors.Is(err, tenancy.ErrPublicDomain):
-		return problem{http.StatusBadRequest, "Public email domains (such as gmail.com) cannot be added to an organization."}, true
+		return problem{http.StatusBadRequest, "org.error.public_domain"}, true
 	case errors.Is(err, tenancy.ErrDomainLimit):
-		return problem{http.StatusConflict, "The organization has the maximum number of domains."}, true
+		return problem{http.StatusConflict, "org.error.domain_limit"}, true
 	case errors.Is(err, tenancy.ErrNoVerificationPending):
-		return problem{http.StatusBadRequest, "No verification code is pending for this domain. Send one first."}, true
+		return problem{http.StatusBadRequest, "org.error.no_verification_pending"}, true
 	case errors.Is(err, tenancy.ErrCodeExpired):
-		return problem{http.StatusBadRequest, "The verification code has expired. Send a new one."}, true
+		return problem{http.StatusBadRequest, "org.error.code_expired"}, true
 	case errors.Is(err, tenancy.ErrCodeInvalid):
-		return problem{http.StatusBadRequest, "The verification code is wrong."}, true
+		return problem{http.StatusBadRequest, "org.error.code_invalid"}, true
 	case errors.Is(err, tenancy.ErrTooManyAttempts):
-		return problem{http.StatusTooManyRequests, "Too many wrong codes. Send a new code."}, true
+		return problem{http.StatusTooManyRequests, "org.error.too_many_attempts"}, true
 	case errors.Is(err, tenancy.ErrCodeCooldown):
-		return problem{http.StatusTooManyRequests, "A code was sent moments ago. Wait a little before asking for another."}, true
+		return problem{http.StatusTooManyRequests, "org.error.code_cooldown"}, true
 	case errors.Is(err, tenancy.ErrMailNotSent):
-		return problem{http.StatusBadGateway, "The email could not be sent. Try again later."}, true
+		return problem{http.StatusBadGateway, "org.error.mail_not_sent"}, true
 	case errors.Is(err, storage.ErrNotFound):
-		return problem{http.StatusNotFound, "It does not exist, or you cannot see it."}, true
+		return problem{http.StatusNotFound, "org.error.not_found"}, true
 	case errors.Is(err, storage.ErrConflict):
-		return problem{http.StatusConflict, "Someone changed this at the same time. Reload the page and try again."}, true
+		return problem{http.StatusConflict, "org.error.conflict"}, true
 	}
 	return problem{}, false
 }
@@ -96,7 +98,7 @@ func invalidMessage(err error) string {
 	}
 	r, size := utf8.DecodeRuneInString(msg)
 	if msg == "" || r == utf8.RuneError {
-		return "The input is not valid."
+		return "error.input_invalid"
 	}
 	return string(unicode.ToUpper(r)) + msg[size:] + "."
 }

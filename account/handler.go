@@ -125,9 +125,11 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, returnTo stri
 	return sess, user, true
 }
 
-// render writes a page.
-func (h *Handler) render(w http.ResponseWriter, status int, page, title string, data any) {
-	h.pages.Render(w, status, page, title, "", data)
+// render writes a page in the request's language (ui_locales, else
+// Accept-Language). title is a message key, or a name shown as it is, with
+// titleArgs for its placeholders.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, titleArgs ...any) {
+	h.pages.Render(w, status, page, title, ui.RequestLanguage(r), data, titleArgs...)
 }
 
 // fail answers with an error page: the readable message of a known error,
@@ -136,38 +138,38 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p, ok := explain(err)
 	if !ok {
 		h.log.ErrorContext(r.Context(), "organization page", "path", r.URL.Path, "error", err)
-		p = problem{http.StatusInternalServerError, "Something went wrong. Please try again."}
+		p = problem{http.StatusInternalServerError, "error.something_wrong_try_again"}
 	}
-	h.errorPage(w, p.status, heading(p.status), p.message)
+	h.errorPage(w, r, p.status, heading(p.status), p.message)
 }
 
-func (h *Handler) errorPage(w http.ResponseWriter, status int, title, message string) {
-	h.render(w, status, "error", title, map[string]string{"Heading": title, "Message": message})
+// errorPage shows an error; title and message are message keys (or text
+// that is no key, shown as it is).
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	h.render(w, r, status, "error", title, map[string]string{"Heading": title, "Message": message})
 }
 
 // notFound is the answer for an organization the user cannot see, whether
 // it exists or not.
-func (h *Handler) notFound(w http.ResponseWriter) {
-	h.errorPage(w, http.StatusNotFound, "Organization not found",
-		"There is no organization at this address, or you are not a member of it.")
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.errorPage(w, r, http.StatusNotFound, "org.not_found", "org.not_found_message")
 }
 
 // crossOrigin answers a form posted from another site.
-func (h *Handler) crossOrigin(w http.ResponseWriter, _ *http.Request) {
-	h.errorPage(w, http.StatusForbidden, "Request refused",
-		"This form was sent from another site. Open the page on this site and submit it again.")
+func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	h.errorPage(w, r, http.StatusForbidden, "error.request_refused", "error.cross_site_form")
 }
 
 func heading(status int) string {
 	switch status {
 	case http.StatusNotFound:
-		return "Not found"
+		return "error.not_found"
 	case http.StatusForbidden:
-		return "Not allowed"
+		return "error.not_allowed"
 	case http.StatusGone:
-		return "Invitation no longer valid"
+		return "org_accept.no_longer_valid"
 	case http.StatusInternalServerError, http.StatusBadGateway:
-		return "Something went wrong"
+		return "error.something_wrong"
 	}
-	return "That did not work"
+	return "error.did_not_work"
 }

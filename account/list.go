@@ -104,7 +104,7 @@ func (h *Handler) renderList(w http.ResponseWriter, r *http.Request, sess *ident
 		v.Suggestions = append(v.Suggestions, o.Name)
 	}
 	v.RequireOrganization = h.cfg.RequireOrganization
-	h.render(w, status, "org-list", "Organizations", v)
+	h.render(w, r, status, "org-list", "org.nav.organizations", v)
 }
 
 // userOrganizations lists the user's memberships and the pending

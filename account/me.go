@@ -2,10 +2,10 @@ package account
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 
+	"github.com/orgid/orgid/internal/clientip"
 	"github.com/orgid/orgid/oidc"
 )
 
@@ -83,18 +83,20 @@ const (
 	noticeApplicationRemove = "application_removed"
 )
 
+// userNoticeText is the message key (package ui's catalogs) of a notice
+// on the user's own pages.
 func userNoticeText(key string) string {
 	switch key {
 	case noticeProfileSaved:
-		return "Profile saved."
+		return "account.notice.profile_saved"
 	case noticePasswordChanged:
-		return "Password changed. Your other sessions were signed out."
+		return "account.notice.password_changed"
 	case noticeSessionRevoked:
-		return "Session signed out."
+		return "account.notice.session_revoked"
 	case noticeOthersSignedOut:
-		return "All your other sessions were signed out."
+		return "account.notice.others_revoked"
 	case noticeApplicationRemove:
-		return "Access removed. The application must ask again to use your account."
+		return "account.notice.access_removed"
 	}
 	return ""
 }
@@ -105,20 +107,12 @@ type userNav struct {
 	Email string
 }
 
-// clientIP is the peer address, for the sign-in throttle. Like package
-// oidc, the pages do not trust X-Forwarded-For: a spoofed header would
-// dodge the per-address limit.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address, for the sign-in throttle: the peer,
+// or what trusted proxies forwarded (package clientip).
+func clientIP(r *http.Request) string { return clientip.From(r) }
 
 // notFoundSession is the answer for a session that is not the user's,
 // whether it exists or not.
-func (u *userPages) notFoundSession(w http.ResponseWriter) {
-	u.errorPage(w, http.StatusNotFound, "Session not found",
-		"There is no session of yours at this address. It may have ended already.")
+func (u *userPages) notFoundSession(w http.ResponseWriter, r *http.Request) {
+	u.errorPage(w, r, http.StatusNotFound, "account.sessions.not_found", "account.sessions.not_found_message")
 }

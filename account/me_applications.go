@@ -37,7 +37,7 @@ func (u *userPages) applicationsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if u.apps == nil {
 		v.Unavailable = true
-		u.render(w, http.StatusOK, "account-applications", "Connected applications", v)
+		u.render(w, r, http.StatusOK, "account-applications", "account.nav.applications", v)
 		return
 	}
 	consents, err := u.apps.Consents(r.Context(), user.ID)
@@ -51,7 +51,7 @@ func (u *userPages) applicationsPage(w http.ResponseWriter, r *http.Request) {
 			Access: c.ScopeDescriptions, Granted: stampOf(c.GrantedAt),
 		})
 	}
-	u.render(w, http.StatusOK, "account-applications", "Connected applications", v)
+	u.render(w, r, http.StatusOK, "account-applications", "account.nav.applications", v)
 }
 
 // removeApplication takes back an application's access: package oidc
@@ -64,12 +64,12 @@ func (u *userPages) removeApplication(w http.ResponseWriter, r *http.Request) {
 	}
 	clientID := strings.TrimSpace(r.PostFormValue("client_id"))
 	if u.apps == nil || clientID == "" {
-		u.notFoundApplication(w)
+		u.notFoundApplication(w, r)
 		return
 	}
 	err := u.apps.RevokeApplication(r.Context(), user.ID, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		u.notFoundApplication(w)
+		u.notFoundApplication(w, r)
 		return
 	}
 	if err != nil {
@@ -79,7 +79,6 @@ func (u *userPages) removeApplication(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, withNotice(PathAccountApplications, noticeApplicationRemove), http.StatusSeeOther)
 }
 
-func (u *userPages) notFoundApplication(w http.ResponseWriter) {
-	u.errorPage(w, http.StatusNotFound, "Application not found",
-		"This application has no access to your account. It may have been removed already.")
+func (u *userPages) notFoundApplication(w http.ResponseWriter, r *http.Request) {
+	u.errorPage(w, r, http.StatusNotFound, "account.applications.not_found", "account.applications.not_found_message")
 }

@@ -45,14 +45,14 @@ func (u *userPages) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Error = "Your account was not deleted: you are the last owner of " + strings.Join(names, ", ") +
 			". Make another member an owner, or delete the organization, first."
-		u.renderUserProfile(w, user, http.StatusConflict, v, true)
+		u.renderUserProfile(w, r, user, http.StatusConflict, v, true)
 		return
 	}
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	u.render(w, http.StatusOK, "account-deleted", "Account deleted", map[string]string{"Email": user.Email})
+	u.render(w, r, http.StatusOK, "account-deleted", "account.deleted.heading", map[string]string{"Email": user.Email})
 }
 
 // withStoredProfile is f, what the delete form carried, with the stored

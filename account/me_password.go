@@ -30,11 +30,11 @@ func (u *userPages) changePassword(w http.ResponseWriter, r *http.Request) {
 	err := func() error {
 		switch {
 		case user.HasPassword && current == "":
-			return refuse("current_password", "Enter your current password.")
+			return refuse("current_password", "account.password.error.current_missing")
 		case next == "":
-			return refuse("new_password", "Enter a new password.")
+			return refuse("new_password", "account.password.error.new_missing")
 		case next != r.PostFormValue("confirm_password"):
-			return refuse("confirm_password", "The two new passwords are not the same.")
+			return refuse("confirm_password", "account.password.error.mismatch")
 		}
 		// The policy first: it costs nothing and uses no attempt.
 		if err := identity.CheckPassword(next, user.Email); err != nil {
@@ -68,13 +68,13 @@ func (u *userPages) checkCurrentPassword(ctx context.Context, w http.ResponseWri
 		minutes := max(int(math.Ceil(throttled.RetryAfter.Minutes())), 1)
 		return &pageError{http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d minute(s).", minutes)}
 	case errors.Is(err, identity.ErrInvalidCredentials):
-		return refuse("current_password", "Your current password is not correct.")
+		return refuse("current_password", "account.password.error.current_wrong")
 	case err != nil:
 		return err
 	case got.ID != user.ID:
 		// The email address is unique, so this cannot happen; if it did,
 		// the password proved nothing about this user.
-		return refuse("current_password", "Your current password is not correct.")
+		return refuse("current_password", "account.password.error.current_wrong")
 	}
 	return nil
 }

@@ -39,18 +39,18 @@ func (u *userPages) profilePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u.renderUserProfile(w, user, http.StatusOK, userProfileView{Notice: userNoticeText(r.URL.Query().Get("notice"))}, false)
+	u.renderUserProfile(w, r, user, http.StatusOK, userProfileView{Notice: userNoticeText(r.URL.Query().Get("notice"))}, false)
 }
 
 // renderUserProfile writes account-profile.html. posted keeps v.Form as
 // the user typed it.
-func (u *userPages) renderUserProfile(w http.ResponseWriter, user *identity.User, status int, v userProfileView, posted bool) {
+func (u *userPages) renderUserProfile(w http.ResponseWriter, r *http.Request, user *identity.User, status int, v userProfileView, posted bool) {
 	v.Nav = userNav{Email: user.Email}
 	v.User, v.MinPasswordLength = user, identity.MinPasswordLength
 	if !posted {
 		v.Form.FirstName, v.Form.LastName, v.Form.Username, v.Form.ImageURL = user.FirstName, user.LastName, user.Username, user.ImageURL
 	}
-	u.render(w, status, "account-profile", "Your account", v)
+	u.render(w, r, status, "account-profile", "account.profile.title", v)
 }
 
 // updateProfile saves names, username and image URL (only the fields that
@@ -101,7 +101,7 @@ func (u *userPages) profileError(w http.ResponseWriter, r *http.Request, user *i
 	} else {
 		v.Error = message
 	}
-	u.renderUserProfile(w, user, status, v, true)
+	u.renderUserProfile(w, r, user, status, v, true)
 }
 
 // fieldProblem says which input err concerns ("" for none) and what to
@@ -116,7 +116,7 @@ func fieldProblem(err error) (field, message string, status int, ok bool) {
 		}
 		return field, invalid.Message, http.StatusBadRequest, true
 	case errors.Is(err, identity.ErrUsernameTaken):
-		return "username", "That username is taken. Choose another one.", http.StatusConflict, true
+		return "username", "account.profile.error.username_taken", http.StatusConflict, true
 	}
 	p, ok := explain(err)
 	return "", p.message, p.status, ok

@@ -69,7 +69,7 @@ func (u *userPages) sessionsPage(w http.ResponseWriter, r *http.Request) {
 		v.Sessions = append(v.Sessions, item)
 		v.Others++
 	}
-	u.render(w, http.StatusOK, "account-sessions", "Your sessions", v)
+	u.render(w, r, http.StatusOK, "account-sessions", "account.sessions.title", v)
 }
 
 // revokeSession ends one of the user's sessions (status revoked: its
@@ -85,7 +85,7 @@ func (u *userPages) revokeSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	target, err := u.identity.GetSession(ctx, mux.Vars(r)["session"])
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && target.UserID != user.ID) {
-		u.notFoundSession(w)
+		u.notFoundSession(w, r)
 		return
 	}
 	if err != nil {

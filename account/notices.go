@@ -27,38 +27,39 @@ const (
 	noticeDomainDeleted  = "domain_deleted"
 )
 
+// noticeText is the message key (package ui's catalogs) of a notice.
 func noticeText(key string) string {
 	switch key {
 	case noticeCreated:
-		return "Organization created. You are its owner."
+		return "org.notice.created"
 	case noticeUpdated:
-		return "Changes saved."
+		return "org.notice.updated"
 	case noticeJoined:
-		return "You joined the organization."
+		return "org.notice.joined"
 	case noticeInvited:
-		return "Invitation sent."
+		return "org.notice.invited"
 	case noticeInviteUnsent:
-		return "The invitation was created, but its email could not be sent. Revoke it and invite again later."
+		return "org.notice.invite_unsent"
 	case noticeRevoked:
-		return "Invitation revoked."
+		return "org.notice.revoked"
 	case noticeRoleChanged:
-		return "Role changed."
+		return "org.notice.role_changed"
 	case noticeRemoved:
-		return "Member removed."
+		return "org.notice.removed"
 	case noticeLeft:
-		return "You left the organization."
+		return "org.notice.left"
 	case noticeDeleted:
-		return "Organization deleted."
+		return "org.notice.deleted"
 	case noticeDomainAdded:
-		return "Domain added. Verify it by sending a code to an address at the domain."
+		return "org.notice.domain_added"
 	case noticeCodeSent:
-		return "Verification code sent. Enter it below."
+		return "org.notice.code_sent"
 	case noticeDomainVerified:
-		return "Domain verified."
+		return "org.notice.domain_verified"
 	case noticeEnrollment:
-		return "Enrollment mode changed."
+		return "org.notice.enrollment_changed"
 	case noticeDomainDeleted:
-		return "Domain removed."
+		return "org.notice.domain_deleted"
 	}
 	return ""
 }

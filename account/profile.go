@@ -102,7 +102,7 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, sess *id
 	actor := tenancy.UserActor(user.ID)
 	claims, err := h.tenancy.Claims(ctx, user.ID, ref)
 	if errors.Is(err, storage.ErrNotFound) {
-		h.notFound(w)
+		h.notFound(w, r)
 		return
 	}
 	if err != nil {
@@ -198,9 +198,9 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, sess *id
 			return
 		}
 		v.EnrollmentModes = []option{
-			{tenancy.EnrollManual, "Manual invitations only"},
-			{tenancy.EnrollAutomaticInvitation, "Invite users with an address at the domain automatically"},
-			{tenancy.EnrollAutomaticSuggestion, "Suggest the organization to users with an address at the domain"},
+			{tenancy.EnrollManual, "org.enrollment.manual"},
+			{tenancy.EnrollAutomaticInvitation, "org.enrollment.automatic_invitation"},
+			{tenancy.EnrollAutomaticSuggestion, "org.enrollment.automatic_suggestion"},
 		}
 		for _, d := range domains {
 			item := domainItem{
@@ -216,7 +216,7 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, sess *id
 			v.Domains = append(v.Domains, item)
 		}
 	}
-	h.render(w, status, "org-profile", org.Name, v)
+	h.render(w, r, status, "org-profile", org.Name, v)
 }
 
 // pageNumber is the ?page= of the member list, from 1.

@@ -16,8 +16,8 @@ func TestExplain(t *testing.T) {
 	}{
 		{fmt.Errorf("create organization: %w", fmt.Errorf("%w: organization name must not be empty", tenancy.ErrInvalid)),
 			http.StatusBadRequest, "Organization name must not be empty."},
-		{fmt.Errorf("remove: %w", tenancy.ErrLastOwner), http.StatusConflict, "An organization must keep at least one owner. Make someone else an owner first."},
-		{tenancy.ErrForbidden, http.StatusForbidden, "You do not have permission to do that in this organization."},
+		{fmt.Errorf("remove: %w", tenancy.ErrLastOwner), http.StatusConflict, "org.error.last_owner"},
+		{tenancy.ErrForbidden, http.StatusForbidden, "org.error.forbidden"},
 		{&pageError{http.StatusTeapot, "short and stout"}, http.StatusTeapot, "short and stout"},
 	} {
 		p, ok := explain(tc.err)

@@ -63,11 +63,11 @@ func (h *Handler) applySwitch(ctx context.Context, r *http.Request, sess *identi
 		orgRef = m.OrganizationID
 	}
 	if orgRef == "" && h.cfg.RequireOrganization {
-		return &pageError{http.StatusBadRequest, "Choose an organization: this service has no personal accounts."}
+		return &pageError{http.StatusBadRequest, "org_switch.error.personal_disabled"}
 	}
 	_, err := h.tenancy.SetActiveOrganization(ctx, sess.ID, user.ID, orgRef)
 	if errors.Is(err, storage.ErrNotFound) {
-		return &pageError{http.StatusNotFound, "You are not a member of that organization."}
+		return &pageError{http.StatusNotFound, "org_switch.error.not_member"}
 	}
 	return err
 }
@@ -78,7 +78,7 @@ func (h *Handler) renderSwitch(w http.ResponseWriter, r *http.Request, sess *ide
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, status, "org-switch", "Switch organization", switchView{
+	h.render(w, r, status, "org-switch", "org.nav.switch", switchView{
 		Email: user.Email, ReturnTo: returnTo, Organizations: orgs, Invitations: invites,
 		AllowPersonal: !h.cfg.RequireOrganization, PersonalActive: sess.ActiveOrganizationID == "",
 		Error: message,

@@ -16,8 +16,8 @@
 //     minute. The CLI manages them (orgid apikeys create|list|revoke); the
 //     API cannot mint keys, so a leaked key cannot make itself permanent.
 //   - The throttle on failed authentication: counted in memory, per client
-//     address (the TCP peer, as everywhere in orgid: X-Forwarded-For is not
-//     trusted), 20 failures in 10 minutes. A throttled address gets 429 with
+//     address (package clientip: the TCP peer, or X-Forwarded-For from
+//     --trusted-proxies), 20 failures in 10 minutes. A throttled address gets 429 with
 //     Retry-After for every further bad key — but a valid key still works
 //     from it, so that a client scanning from behind the same proxy or NAT
 //     never locks out the operator's backend. Keys carry 256 bits, so the

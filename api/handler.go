@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/clientip"
 	"github.com/orgid/orgid/internal/secret"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/oidc/keys"
@@ -186,15 +186,9 @@ func (h *Handler) authenticate(r *http.Request) error {
 	return err
 }
 
-// clientAddr is the TCP peer's address; like the rest of orgid, the API
-// does not trust X-Forwarded-For.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the client's address: the peer, or what trusted proxies
+// forwarded (package clientip).
+func clientAddr(r *http.Request) string { return clientip.From(r) }
 
 // writeError answers err in Clerk's envelope. An internal error is logged
 // with the request id and answered without detail.

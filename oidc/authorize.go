@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/oidc/keys"
+	"github.com/orgid/orgid/storage"
 )
 
 // The authorization endpoint runs in fixed phases: fosite parses and
@@ -25,10 +26,10 @@ import (
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := withClientCache(r.Context())
 	if err := r.ParseForm(); err != nil {
-		p.renderError(w, r, http.StatusBadRequest, "This request cannot be completed", "The request could not be read.", "invalid_request")
+		p.renderError(w, r, http.StatusBadRequest, "error.cannot_complete", "error.unreadable", "invalid_request")
 		return
 	}
-	form, objErr := p.expandRequestObject(ctx, r.Form)
+	form, parHash, objErr := p.authorizationParameters(ctx, r.Form)
 	if objErr != nil {
 		// Validate the rest first: only a known client's registered
 		// redirect URI may receive the error.
@@ -49,7 +50,22 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.writeAuthorizeError(ctx, w, r, ar, err)
 		return
 	}
-	p.decide(ctx, w, r, ar, nil)
+	if parHash == "" && p.parRequired(ar.GetClient().(*Client)) {
+		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrInvalidRequest.WithHint("This client must push its authorization requests to "+PathPAR+" (RFC 9126)."))
+		return
+	}
+	p.decide(withPushed(ctx, parHash), w, r, ar, nil)
+}
+
+// authorizationParameters are an authorization request's parameters: a
+// pushed request's (with its key), or the query's with a request object
+// merged in.
+func (p *Provider) authorizationParameters(ctx context.Context, query url.Values) (url.Values, string, error) {
+	if isPushedRequestURI(query.Get("request_uri")) {
+		return p.pushedParameters(ctx, query)
+	}
+	form, err := p.expandRequestObject(ctx, query)
+	return form, "", err
 }
 
 // resume continues a flow after a hosted page.
@@ -60,11 +76,18 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) {
 		p.flowError(ctx, w, r, err)
 		return
 	}
+	if f.DeviceHash != nil {
+		p.resumeDevice(ctx, w, r, f)
+		return
+	}
 	ar, err := p.storedRequest(ctx, r, f)
 	if err != nil {
 		p.deleteFlow(ctx, f)
 		p.writeAuthorizeError(ctx, w, r, ar, err)
 		return
+	}
+	if f.ParHash != nil {
+		ctx = withPushed(ctx, *f.ParHash)
 	}
 	p.decide(ctx, w, r, ar, f)
 }
@@ -80,11 +103,11 @@ func (p *Provider) storedRequest(ctx context.Context, r *http.Request, f *flow) 
 func (p *Provider) flowError(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.Is(err, errFlowExpired) {
 		p.log.ErrorContext(ctx, "authorization flow", "error", err)
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please return to the application and try again.", "server_error")
+		p.renderError(w, r, http.StatusInternalServerError, "error.something_wrong", "error.return_and_retry", "server_error")
 		return
 	}
-	p.renderError(w, r, http.StatusBadRequest, "This sign-in request has expired",
-		"Please return to the application and sign in again.", "invalid_request")
+	p.renderError(w, r, http.StatusBadRequest, "error.sign_in_request_expired",
+		"error.return_and_sign_in", "invalid_request")
 }
 
 // decide runs the interaction checks and either sends the browser to a
@@ -94,20 +117,25 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 	form := ar.GetRequestForm()
 	prompt := form.Get("prompt")
 	promptNone := hasWord(prompt, "none")
+	// A device authorization (RFC 8628) has no redirect URI and no PKCE;
+	// its user confirms every time, and it ends in approveDevice.
+	device := f != nil && f.DeviceHash != nil
 
 	// OpenID Connect requires redirect_uri (fosite lets a client with one
 	// registered URI omit it).
-	if ar.GetRequestedScopes().Has("openid") && form.Get("redirect_uri") == "" {
-		p.renderError(w, r, http.StatusBadRequest, "This request cannot be completed",
-			"The application sent an invalid request: redirect_uri is required.", "invalid_request")
+	if !device && ar.GetRequestedScopes().Has("openid") && form.Get("redirect_uri") == "" {
+		p.renderError(w, r, http.StatusBadRequest, "error.cannot_complete",
+			"error.redirect_uri_required", "invalid_request")
 		return
 	}
 
 	// PKCE is checked again by fosite when the code is issued; checking it
 	// here too answers a bad request before the user is asked to sign in.
-	if err := checkPKCERequest(client, form); err != nil {
-		p.writeAuthorizeError(ctx, w, r, ar, err)
-		return
+	if !device {
+		if err := checkPKCERequest(client, form); err != nil {
+			p.writeAuthorizeError(ctx, w, r, ar, err)
+			return
+		}
 	}
 	if !validClaimsRequest(form.Get("claims")) {
 		p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrInvalidRequest.WithHint("The claims parameter is not a valid JSON object."))
@@ -133,8 +161,17 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 		p.interact(ctx, w, r, ar, f, requestedAt, PathSignIn)
 		return
 	}
+	if want := requestedACR(form); !want.satisfiedBy(acrOf(sess)) {
+		if p.stepUp(ctx, w, r, ar, f, requestedAt, want, sess, user) {
+			return
+		}
+	}
 
-	if !client.FirstParty && !(f != nil && f.ConsentAt != nil) {
+	if device && f.ConsentAt == nil {
+		p.interact(ctx, w, r, ar, f, requestedAt, PathDevice)
+		return
+	}
+	if !device && !client.FirstParty && !(f != nil && f.ConsentAt != nil) {
 		granted, err := p.consentedScopes(ctx, user.ID, client.ID)
 		if err != nil {
 			p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
@@ -152,6 +189,10 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 
 	orgID, ok := p.organizationFor(ctx, w, r, ar, f, sess, user)
 	if !ok {
+		return
+	}
+	if device {
+		p.approveDevice(ctx, w, r, ar, sess, user, requestedAt, f, orgID)
 		return
 	}
 	p.issue(ctx, w, r, ar, sess, user, requestedAt, f, orgID)
@@ -219,7 +260,7 @@ func (p *Provider) hintSubjectOf(ctx context.Context, claims map[string]any, use
 func (p *Provider) interact(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, f *flow, requestedAt time.Time, page string) {
 	if f == nil {
 		var err error
-		f, err = p.createFlow(ctx, p.browserID(w, r), ar.GetClient().GetID(), ar.GetRequestForm(), requestedAt)
+		f, err = p.createFlow(ctx, p.browserID(w, r), ar.GetClient().GetID(), ar.GetRequestForm(), requestedAt, pushedFrom(ctx))
 		if err != nil {
 			p.writeAuthorizeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return
@@ -275,7 +316,20 @@ func (p *Provider) issue(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if client.Metadata.IDTokenSignedResponseAlg != "" {
 		ctx = keys.WithAlgorithm(ctx, client.Metadata.IDTokenSignedResponseAlg)
 	}
-	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, session)
+	var resp fosite.AuthorizeResponder
+	if hash := pushedFrom(ctx); hash != "" {
+		// The pushed request is used up with the code it produced, or
+		// stays usable if issuing fails.
+		err = storage.InTx(ctx, p.store.db, func(ctx context.Context) error {
+			if err := p.usePushed(ctx, hash); err != nil {
+				return err
+			}
+			resp, err = p.oauth.NewAuthorizeResponse(ctx, ar, session)
+			return err
+		})
+	} else {
+		resp, err = p.oauth.NewAuthorizeResponse(ctx, ar, session)
+	}
 	if err != nil {
 		p.writeAuthorizeError(ctx, w, r, ar, err)
 		return

@@ -52,6 +52,10 @@ type ClientMetadata struct {
 	// RefreshGracePeriod tolerates the client's own concurrent refreshes:
 	// a rotated refresh token stays usable this long (0: strict).
 	RefreshGracePeriodSeconds int `json:"refresh_grace_period_seconds,omitempty"`
+	// AccessTokenFormat is AccessTokenJWT (RFC 9068, the default when
+	// empty) or AccessTokenOpaque (random tokens that resource servers
+	// introspect).
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
 	// IDTokenSignedResponseAlg chooses the key that signs ID tokens.
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
 
@@ -66,6 +70,9 @@ type ClientMetadata struct {
 	TokenEndpointAuthSigningAlg string               `json:"token_endpoint_auth_signing_alg,omitempty"`
 	RequestURIs                 []string             `json:"request_uris,omitempty"`
 	RequestObjectSigningAlg     string               `json:"request_object_signing_alg,omitempty"`
+	// RequirePushedAuthorizationRequests: the client starts authorizations
+	// only through the PAR endpoint (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
 
 	// OpenID Connect Dynamic Client Registration 1.0 §2 and RFC 7591 §2.
 	// ApplicationType is "web" (default) or "native"; native clients may
@@ -123,6 +130,9 @@ const (
 
 	ApplicationWeb    = "web"
 	ApplicationNative = "native"
+
+	AccessTokenJWT    = "jwt"
+	AccessTokenOpaque = "opaque"
 )
 
 var (

@@ -97,7 +97,8 @@ func (p *Provider) authenticateAssertion(ctx context.Context, form url.Values) (
 		return nil, invalid("The client assertion's iss and sub must be the client id.")
 	}
 	aud := claimAudience(claims)
-	if !slices.Contains(aud, p.cfg.Issuer+PathToken) && !slices.Contains(aud, p.cfg.Issuer) {
+	// RFC 9126 §2: at the PAR endpoint the assertion may name it too.
+	if !slices.Contains(aud, p.cfg.Issuer+PathToken) && !slices.Contains(aud, p.cfg.Issuer) && !slices.Contains(aud, p.cfg.Issuer+PathPAR) {
 		return nil, invalid("The client assertion's aud must be the token endpoint or the issuer.")
 	}
 	now := p.now()

@@ -428,7 +428,7 @@ func validateClientID(cid string) error {
 	return nil
 }
 
-var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantImplicit, GrantTokenExchange}
+var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantImplicit, GrantTokenExchange, GrantDeviceCode}
 
 // normalizeMetadata validates a registration and fills its defaults.
 func normalizeMetadata(public bool, m ClientMetadata) (ClientMetadata, error) {
@@ -476,6 +476,11 @@ func normalizeMetadata(public bool, m ClientMetadata) (ClientMetadata, error) {
 	}
 	if len(m.Scopes) == 0 {
 		m.Scopes = slices.Clone(defaultClientScopes)
+	}
+	switch m.AccessTokenFormat {
+	case "", AccessTokenJWT, AccessTokenOpaque:
+	default:
+		return m, &ValidationError{"access_token_format", fmt.Sprintf("unknown format %q (jwt or opaque)", m.AccessTokenFormat)}
 	}
 	if m.RefreshGracePeriodSeconds < 0 || m.RefreshGracePeriodSeconds > 60 {
 		return m, &ValidationError{"refresh_grace_period_seconds", "must be between 0 and 60"}

@@ -93,7 +93,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := splitSpace(f.form().Get("scope"))
 	if r.Method == http.MethodGet {
-		p.pages.Render(w, http.StatusOK, "consent", "Allow access", uiLang(r), map[string]any{
+		p.pages.Render(w, http.StatusOK, "consent", "consent.title", uiLang(r), map[string]any{
 			"ClientName": client.Name, "UserEmail": user.Email, "Scopes": describeScopes(scopes),
 			"Flow": f.id, "Action": PathConsent,
 		})
@@ -115,7 +115,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 	case "deny":
 		p.denyFlow(ctx, w, r, f, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 	default:
-		p.renderError(w, r, http.StatusBadRequest, "Invalid form", "Please choose Allow or Deny.", "invalid_request")
+		p.renderError(w, r, http.StatusBadRequest, "error.invalid_form", "consent.error.choose", "invalid_request")
 	}
 }
 

@@ -23,7 +23,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"scopes_supported":                                 []string{"openid", "profile", "email", "address", "phone", "offline_access", ScopeOrganization},
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                            []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange},
+		"grant_types_supported":                            []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange, GrantDeviceCode},
 		"subject_types_supported":                          []string{SubjectPublic, SubjectPairwise},
 		"id_token_signing_alg_values_supported":            algs,
 		"token_endpoint_auth_methods_supported":            []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT, AuthMethodPrivateKey, AuthMethodNone},
@@ -54,6 +54,9 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"frontchannel_logout_session_supported":          true,
 		"backchannel_logout_supported":                   true,
 		"backchannel_logout_session_supported":           true,
+		"pushed_authorization_request_endpoint":          iss + PathPAR,
+		"device_authorization_endpoint":                  iss + PathDeviceAuthorization,
+		"require_pushed_authorization_requests":          p.cfg.RequirePAR,
 	}
 	if p.cfg.Registration != RegistrationModeOff {
 		doc["registration_endpoint"] = iss + PathRegister

@@ -76,6 +76,22 @@
 // and decides again. prompt, max_age and id_token_hint are decided here;
 // fosite re-checks them against the flow's original request time.
 //
+// # Pushed requests, devices, token formats, step-up
+//
+// Pushed authorization requests (RFC 9126, par.go) are resolved by orgid
+// before fosite sees the request: the pushed parameters replace the query,
+// the flow carries the request through the hosted pages, and the request
+// is used up with the code it produced. The device authorization grant
+// (RFC 8628: device.go, device_page.go, device_grant.go) turns a user code
+// typed on /device into an ordinary flow that ends by approving the
+// device instead of redirecting; its token endpoint handler answers polls
+// and redeems an approval once. A client's access_token_format chooses
+// RFC 9068 JWTs or fosite's opaque HMAC tokens (accessTokenStrategy tells
+// them apart by shape). A request for acr 2 steps a single-factor session
+// up through the second-factor page (stepup.go). Limits that must hold
+// across replicas (device code entry, registration) are database counters
+// (ratelimit.go); client addresses come from package clientip.
+//
 // # Sign-in methods
 //
 // Beside the password form, the hosted pages offer sign-up with an emailed

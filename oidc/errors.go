@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
+
+	"github.com/orgid/orgid/ui"
 )
 
 // Error pages and protocol errors. Every surface has one writer:
@@ -27,7 +29,7 @@ func (p *Provider) writeAuthorizeError(ctx context.Context, w http.ResponseWrite
 		p.log.ErrorContext(ctx, "authorization request failed", "error", internalCause(rfc))
 	}
 	if ar == nil || !ar.IsRedirectURIValid() {
-		p.renderError(w, r, rfc.CodeField, "This request cannot be completed", authorizeErrorMessage(rfc), rfc.ErrorField)
+		p.renderError(w, r, rfc.CodeField, "error.cannot_complete", authorizeErrorMessage(rfc), rfc.ErrorField)
 		return
 	}
 	redirect := ar.GetRedirectURI()
@@ -132,15 +134,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// uiLang picks the page language from ui_locales (first tag) or "en".
+// uiLang picks the page language: the request's ui_locales, else its
+// Accept-Language, else English (package ui has the catalogs).
 func uiLang(r *http.Request) string {
-	q := r.URL.Query().Get("ui_locales")
-	for _, tag := range splitSpace(q) {
-		if len(tag) >= 2 && len(tag) <= 35 {
-			return tag
-		}
-	}
-	return "en"
+	return ui.RequestLanguage(r)
 }
 
 var errFlowExpired = errors.New("the sign-in request expired or belongs to another browser")

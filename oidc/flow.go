@@ -39,6 +39,14 @@ type flow struct {
 	ConsentAt     *time.Time `bun:"consent_at"`
 	OrgID         *string    `bun:"org_id"`
 	OrgChosen     bool       `bun:"org_chosen"`
+	// ParHash is the pushed authorization request the flow started from.
+	ParHash *string `bun:"par_hash"`
+	// DeviceHash is the device authorization the flow approves (RFC 8628):
+	// it ends in approveDevice instead of an authorization response.
+	DeviceHash *string `bun:"device_hash"`
+	// StepUpAt is when the flow sent the user to a second factor for the
+	// request's acr (stepup.go).
+	StepUpAt *time.Time `bun:"step_up_at"`
 
 	// id is the raw flow id; only its hash is stored.
 	id string `bun:"-"`
@@ -69,11 +77,14 @@ func (p *Provider) browserID(w http.ResponseWriter, r *http.Request) string {
 	return v
 }
 
-func (p *Provider) createFlow(ctx context.Context, browser, clientID string, form url.Values, requestedAt time.Time) (*flow, error) {
+func (p *Provider) createFlow(ctx context.Context, browser, clientID string, form url.Values, requestedAt time.Time, parHash string) (*flow, error) {
 	raw := secret.Token("")
 	f := &flow{
 		IDHash: p.secrets.Hash(raw), BrowserHash: p.secrets.Hash(browser), ClientID: clientID,
 		Form: form.Encode(), RequestedAt: requestedAt, ExpiresAt: requestedAt.Add(p.cfg.FlowLifetime), id: raw,
+	}
+	if parHash != "" {
+		f.ParHash = &parHash
 	}
 	if _, err := storage.Conn(ctx, p.store.db).NewInsert().Model(f).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create authorization flow: %w", err)

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
 	"html/template"
 	"net/http"
@@ -65,48 +64,16 @@ func frameOrigins(frames []string) []string {
 	return out
 }
 
-// signedOutFramesCSP allows the frames' origins and the stylesheets only.
+// signedOutFramesCSP allows the frames' origins, the stylesheets and
+// images (the brand's logo) only.
 func signedOutFramesCSP(frames []string) string {
 	return "default-src 'none'; frame-src " + strings.Join(frameOrigins(frames), " ") +
-		"; style-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+		"; style-src 'self'; img-src 'self' https: data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 }
-
-var signedOutFramesTemplate = template.Must(template.New("signed-out-frames").Parse(`<!doctype html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-{{if .Continue}}<meta http-equiv="refresh" content="2;url={{.Continue}}">
-{{end}}<title>Signed out</title>
-<link rel="stylesheet" href="/assets/orgid.css">
-<link rel="stylesheet" href="/theme.css">
-</head>
-<body>
-<main class="card">
-<h1>Signed out</h1>
-<p>You have been signed out{{if .Frames}} of every application you used here{{end}}.</p>
-{{if .Continue}}<p><a href="{{.Continue}}">Continue</a></p>{{else}}<p><a href="/sign-in">Sign in again</a></p>{{end}}
-{{range .Frames}}<iframe src="{{.}}" title="Signing out of an application" hidden></iframe>
-{{end}}</main>
-</body>
-</html>
-`))
 
 // renderSignedOutFrames shows the signed-out page with the front-channel
 // iframes; continueTo is the post-logout redirect ("" for none).
 func (p *Provider) renderSignedOutFrames(w http.ResponseWriter, r *http.Request, frames []string, continueTo string) {
-	var buf bytes.Buffer
-	err := signedOutFramesTemplate.Execute(&buf, map[string]any{
-		"Lang": uiLang(r), "Frames": frames, "Continue": template.URL(continueTo),
-	})
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	ui.SecurityHeaders(h)
-	h.Set("Content-Security-Policy", signedOutFramesCSP(frames))
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	p.pages.Render(ui.WithContentSecurityPolicy(w, signedOutFramesCSP(frames)), http.StatusOK, "signed-out", "signed_out.heading", uiLang(r),
+		map[string]any{"Frames": frames, "Continue": template.URL(continueTo)})
 }

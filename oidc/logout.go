@@ -59,7 +59,7 @@ func audiences(claims map[string]any) []string {
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := withClientCache(r.Context())
 	if err := r.ParseForm(); err != nil {
-		p.renderError(w, r, http.StatusBadRequest, "Invalid request", "The sign-out request could not be read.", "invalid_request")
+		p.renderError(w, r, http.StatusBadRequest, "error.invalid_request", "logout.error.unreadable", "invalid_request")
 		return
 	}
 	form := r.Form
@@ -75,7 +75,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	if hint != "" {
 		claims, err := p.verifyIDTokenHint(ctx, hint)
 		if err != nil {
-			p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request", "The application sent an ID token this service did not issue.", "invalid_request")
+			p.renderError(w, r, http.StatusBadRequest, "error.invalid_sign_out", "logout.error.foreign_token", "invalid_request")
 			return
 		}
 		hintClaims = claims
@@ -83,7 +83,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		if clientID == "" && len(aud) > 0 {
 			clientID = aud[0]
 		} else if clientID != "" && !slices.Contains(aud, clientID) {
-			p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request", "client_id does not match the ID token.", "invalid_request")
+			p.renderError(w, r, http.StatusBadRequest, "error.invalid_sign_out", "logout.error.client_mismatch", "invalid_request")
 			return
 		}
 	}
@@ -92,21 +92,21 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	if clientID != "" {
 		c, err := p.clients.Get(ctx, clientID)
 		if err != nil {
-			p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request", "The application is not registered.", "invalid_request")
+			p.renderError(w, r, http.StatusBadRequest, "error.invalid_sign_out", "logout.error.unregistered", "invalid_request")
 			return
 		}
 		client = c
 	}
 	if redirect != "" && (client == nil || !client.AllowsPostLogoutRedirect(redirect)) {
-		p.renderError(w, r, http.StatusBadRequest, "Invalid sign-out request",
-			"The address to return to is not registered for this application.", "invalid_request")
+		p.renderError(w, r, http.StatusBadRequest, "error.invalid_sign_out",
+			"logout.error.redirect_unregistered", "invalid_request")
 		return
 	}
 
 	sess, _, err := p.currentUser(ctx, r)
 	if err != nil {
 		p.log.ErrorContext(ctx, "end session", "error", err)
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		p.renderError(w, r, http.StatusInternalServerError, "error.something_wrong", "error.try_again", "server_error")
 		return
 	}
 
@@ -119,7 +119,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && form.Get("action") != "":
 		// The confirmation page answered; it must come from our own origin.
 		if err := p.csrf.Check(r); err != nil {
-			p.renderError(w, r, http.StatusForbidden, "Request refused", "The sign-out confirmation came from another site.", "access_denied")
+			p.renderError(w, r, http.StatusForbidden, "error.request_refused", "logout.error.cross_site", "access_denied")
 			return
 		}
 		if form.Get("action") != "logout" {
@@ -142,7 +142,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		if client != nil {
 			name = client.Name
 		}
-		p.pages.Render(w, http.StatusOK, "logout-confirm", "Sign out", uiLang(r), map[string]any{
+		p.pages.Render(w, http.StatusOK, "logout-confirm", "common.sign_out", uiLang(r), map[string]any{
 			"ClientName": name, "Action": PathEndSession, "Hidden": hidden,
 		})
 		return
@@ -153,7 +153,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		frames, err = p.endBrowserSessionNotifying(ctx, w, sess)
 		if err != nil {
 			p.log.ErrorContext(ctx, "end session", "error", err)
-			p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+			p.renderError(w, r, http.StatusInternalServerError, "error.something_wrong", "error.try_again", "server_error")
 			return
 		}
 	}
@@ -173,7 +173,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	case continueTo != "":
 		http.Redirect(w, r, continueTo, http.StatusSeeOther)
 	default:
-		p.pages.Render(w, http.StatusOK, "signed-out", "Signed out", uiLang(r), nil)
+		p.pages.Render(w, http.StatusOK, "signed-out", "signed_out.heading", uiLang(r), nil)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // whether the address has an account.
 func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 	if p.mailer == nil {
-		p.renderError(w, r, http.StatusNotFound, "Sign-in links are not available", "Sign in with your password.", "")
+		p.renderError(w, r, http.StatusNotFound, "error.magic_link_unavailable", "error.magic_link_unavailable_hint", "")
 		return
 	}
 	ctx, c, ok := p.loadSignInContext(w, r)
@@ -23,14 +23,14 @@ func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{}
 	if r.Method == http.MethodGet {
 		data["Email"] = hintedEmail(c)
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "Email me a sign-in link", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "magic_link.heading", data)
 		return
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	data["Email"] = email
 	if email == "" {
 		data["Error"] = "Enter your email address."
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "magic-link", "Email me a sign-in link", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "magic-link", "magic_link.heading", data)
 		return
 	}
 	link, err := p.identity.RequestMagicLink(ctx, email, p.browserID(w, r), clientIP(r))
@@ -39,7 +39,7 @@ func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &throttled):
 		p.metrics.signIns.WithLabelValues(methodMagicLink, "throttled").Inc()
 		data["Error"] = throttledMessage(w, throttled)
-		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "magic-link", "Email me a sign-in link", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "magic-link", "magic_link.heading", data)
 		return
 	case err != nil:
 		p.serverError(ctx, w, r, "request magic link", err)
@@ -49,7 +49,7 @@ func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 		p.sendMail(ctx, p.magicLinkMail(link.User.Email, p.cfg.Issuer+c.url(PathMagicLinkVerify, "token", link.Token), identity.MagicLinkLifetime))
 	}
 	data["Sent"] = true
-	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "Check your email", data)
+	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "common.check_email", data)
 }
 
 // magicLinkVerifyPage is where a sign-in link lands. Opening it (GET)
@@ -64,7 +64,7 @@ func (p *Provider) magicLinkVerifyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"Token": token, "Action": PathMagicLinkVerify, "MagicLinkURL": c.url(PathMagicLink)}
 	if r.Method == http.MethodGet {
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link-verify", "Sign in", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link-verify", "sign_in.heading", data)
 		return
 	}
 	user, err := p.identity.RedeemMagicLink(ctx, token, p.browserID(w, r), clientIP(r))
@@ -73,17 +73,17 @@ func (p *Provider) magicLinkVerifyPage(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, identity.ErrLinkOtherBrowser):
 		p.metrics.signIns.WithLabelValues(methodMagicLink, "other_browser").Inc()
 		data["OtherBrowser"] = true
-		p.renderSignInPage(ctx, w, r, c, http.StatusForbidden, "magic-link-verify", "Open the link where you asked for it", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusForbidden, "magic-link-verify", "magic_link.other_browser_heading", data)
 		return
 	case errors.Is(err, identity.ErrLinkInvalid):
 		p.metrics.signIns.WithLabelValues(methodMagicLink, "invalid_credentials").Inc()
 		data["Invalid"] = true
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "magic-link-verify", "This link has expired", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "magic-link-verify", "common.link_expired", data)
 		return
 	case errors.As(err, &throttled):
 		p.metrics.signIns.WithLabelValues(methodMagicLink, "throttled").Inc()
 		data["Error"] = throttledMessage(w, throttled)
-		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "magic-link-verify", "Sign in", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "magic-link-verify", "sign_in.heading", data)
 		return
 	case err != nil:
 		p.metrics.signIns.WithLabelValues(methodMagicLink, "error").Inc()

@@ -13,6 +13,9 @@ type metrics struct {
 	signIns         *prometheus.CounterVec
 	authorizations  prometheus.Counter
 	authorizeErrors *prometheus.CounterVec
+	// registrationsThrottled counts registration requests refused by a
+	// rate limit, by limit (registration-ip, registration).
+	registrationsThrottled *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,11 +35,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		authorizeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orgid_authorize_errors_total", Help: "Authorization endpoint errors, by OAuth error code.",
 		}, []string{"error"}),
+		registrationsThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orgid_registrations_throttled_total", Help: "Dynamic client registrations refused by a rate limit, by limit.",
+		}, []string{"limit"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.tokensIssued, m.tokenErrors, m.signIns, m.authorizations, m.authorizeErrors} {
+	for _, c := range []prometheus.Collector{m.tokensIssued, m.tokenErrors, m.signIns, m.authorizations, m.authorizeErrors, m.registrationsThrottled} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {

@@ -166,7 +166,7 @@ func (p *Provider) chooseOrganizationPage(w http.ResponseWriter, r *http.Request
 	if message != "" {
 		status = http.StatusBadRequest
 	}
-	p.pages.Render(w, status, "choose-organization", "Choose an organization", uiLang(r), map[string]any{
+	p.pages.Render(w, status, "choose-organization", "choose_org.heading", uiLang(r), map[string]any{
 		"Flow": f.id, "Action": PathChooseOrganization, "Organizations": orgs, "Invitations": invites,
 		"AllowPersonal": !p.cfg.RequireOrganization, "Error": message, "Email": user.Email,
 	})

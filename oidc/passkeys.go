@@ -75,11 +75,11 @@ func (p *Provider) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 		p.renderSignIn(ctx, w, r, c, http.StatusTooManyRequests, "", throttledMessage(w, throttled))
 		return
 	case errors.Is(err, identity.ErrPasskeyCeremony):
-		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, "", "The passkey request expired. Please try again.")
+		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, "", "passkey.error.expired")
 		return
 	case errors.Is(err, identity.ErrInvalidCredentials), errors.Is(err, identity.ErrPasskeysDisabled):
 		p.metrics.signIns.WithLabelValues(methodPasskey, "invalid_credentials").Inc()
-		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, "", "This passkey cannot be used to sign in here.")
+		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, "", "passkey.error.not_usable")
 		return
 	case err != nil:
 		p.metrics.signIns.WithLabelValues(methodPasskey, "error").Inc()
@@ -127,7 +127,7 @@ func (p *Provider) passkeyAction(ctx context.Context, w http.ResponseWriter, r *
 			r.PostFormValue("name"), []byte(r.PostFormValue("credential")))
 		switch {
 		case errors.Is(err, identity.ErrPasskeyInvalid), errors.Is(err, identity.ErrPasskeyCeremony), errors.Is(err, identity.ErrPasskeysDisabled):
-			p.renderSecurity(ctx, w, r, user, http.StatusBadRequest, map[string]any{"Error": "The passkey could not be added. Please try again."})
+			p.renderSecurity(ctx, w, r, user, http.StatusBadRequest, map[string]any{"Error": "security.error.passkey_add"})
 		case err != nil:
 			p.serverError(ctx, w, r, "add passkey", err)
 		default:

@@ -15,7 +15,7 @@ import (
 // the mail leaves in the background.
 func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 	if p.mailer == nil {
-		p.renderError(w, r, http.StatusNotFound, "Password reset is not available", "Ask an administrator to reset your password.", "")
+		p.renderError(w, r, http.StatusNotFound, "error.reset_unavailable", "error.reset_unavailable_hint", "")
 		return
 	}
 	ctx, c, ok := p.loadSignInContext(w, r)
@@ -25,14 +25,14 @@ func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{}
 	if r.Method == http.MethodGet {
 		data["Email"] = hintedEmail(c)
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "Reset your password", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "forgot_password.heading", data)
 		return
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	data["Email"] = email
 	if email == "" {
 		data["Error"] = "Enter your email address."
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "forgot-password", "Reset your password", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "forgot-password", "forgot_password.heading", data)
 		return
 	}
 	link, err := p.identity.RequestPasswordReset(ctx, email, clientIP(r))
@@ -40,7 +40,7 @@ func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &throttled):
 		data["Error"] = throttledMessage(w, throttled)
-		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "forgot-password", "Reset your password", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "forgot-password", "forgot_password.heading", data)
 		return
 	case err != nil:
 		p.serverError(ctx, w, r, "request password reset", err)
@@ -50,7 +50,7 @@ func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 		p.sendMail(ctx, p.passwordResetMail(link.User.Email, p.cfg.Issuer+c.url(PathResetPassword, "token", link.Token), identity.PasswordResetLifetime))
 	}
 	data["Sent"] = true
-	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "Check your email", data)
+	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "common.check_email", data)
 }
 
 // resetPasswordPage is where a reset link lands: a form for the new
@@ -67,7 +67,7 @@ func (p *Provider) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		u, err := p.identity.PasswordResetUser(ctx, token)
 		if errors.Is(err, identity.ErrLinkInvalid) {
-			p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "reset-password", "Reset your password", map[string]any{
+			p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "reset-password", "forgot_password.heading", map[string]any{
 				"Invalid": true, "ForgotPasswordURL": c.url(PathForgotPassword)})
 			return
 		}
@@ -76,7 +76,7 @@ func (p *Provider) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		data["Email"] = u.Email
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "reset-password", "Choose a new password", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "reset-password", "reset_password.heading", data)
 		return
 	}
 	u, err := p.identity.ResetPassword(ctx, token, r.PostFormValue("password"))
@@ -87,10 +87,10 @@ func (p *Provider) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
 			data["Email"] = u.Email
 		}
 		data["Error"] = invalid.Message
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "reset-password", "Choose a new password", data)
+		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "reset-password", "reset_password.heading", data)
 		return
 	case errors.Is(err, identity.ErrLinkInvalid):
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "reset-password", "Reset your password", map[string]any{
+		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "reset-password", "forgot_password.heading", map[string]any{
 			"Invalid": true, "ForgotPasswordURL": c.url(PathForgotPassword)})
 		return
 	case err != nil:

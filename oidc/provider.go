@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,17 @@ type Config struct {
 	// DisableSignUp removes the hosted sign-up page (and new accounts from
 	// upstream identity providers): accounts come from operators only.
 	DisableSignUp bool
+	// RequirePAR makes every client push its authorization requests
+	// (RFC 9126); clients may also require it for themselves
+	// (require_pushed_authorization_requests). PARLifetime is how long a
+	// pushed request may start an authorization (default 90 s).
+	RequirePAR  bool
+	PARLifetime time.Duration
+	// RegistrationMaxPerIPPerHour bounds the registration requests one
+	// client address may send in an hour; RegistrationMaxPerHour the
+	// clients registered in an hour, from anywhere. 0 is no limit.
+	RegistrationMaxPerIPPerHour int
+	RegistrationMaxPerHour      int
 }
 
 // Dynamic registration modes (Config.Registration).
@@ -88,6 +100,9 @@ type Provider struct {
 	egress             *http.Client
 	jwks               *jwksFetcher
 	registrationTokens *RegistrationTokens
+	// limits are the database-backed rate limits (device code entry,
+	// registration).
+	limits *rateLimits
 	// logoutKick wakes the back-channel logout worker of this process
 	// after a session ended here.
 	logoutKick chan struct{}
@@ -135,7 +150,7 @@ func NewProvider(cfg Config, d Deps) (*Provider, error) {
 		pages: d.Pages, log: d.Logger, now: func() time.Time { return d.Now().UTC() },
 		mailer: d.Mailer,
 	}
-	p.store = &store{db: d.DB, clients: d.Clients, now: p.now}
+	p.store = &store{db: d.DB, clients: d.Clients, now: p.now, flowLifetime: cfg.FlowLifetime}
 	p.csrf = http.NewCrossOriginProtection()
 	switch cfg.Registration {
 	case "":
@@ -150,6 +165,7 @@ func NewProvider(cfg Config, d Deps) (*Provider, error) {
 	}
 	p.jwks = newJWKSFetcher(p.egress, p.now)
 	p.registrationTokens = NewRegistrationTokens(d.DB, d.Secrets, p.now)
+	p.limits = &rateLimits{db: d.DB, keys: d.Secrets, now: p.now}
 	p.logoutKick = make(chan struct{}, 1)
 	m, err := newMetrics(d.Metrics)
 	if err != nil {
@@ -241,7 +257,8 @@ func (p *Provider) compose() fosite.OAuth2Provider {
 	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: tokens, Storage: p.store, Config: cfg}
 
 	cfg.AuthorizeEndpointHandlers = fosite.AuthorizeEndpointHandlers{explicit, oidcExplicit, pkceHandler}
-	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{explicit, clientCredentials, refresh, oidcExplicit, oidcRefresh, pkceHandler, tokenExchange{p: p}}
+	device := &deviceGrant{p: p, tokens: tokens, idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: idTokens}}
+	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{explicit, clientCredentials, refresh, oidcExplicit, oidcRefresh, pkceHandler, tokenExchange{p: p}, device}
 	cfg.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspection}
 	cfg.RevocationHandlers = fosite.RevocationHandlers{revocation}
 	p.fosite = fosite.NewOAuth2Provider(p.store, cfg)
@@ -264,17 +281,41 @@ func (h secretHasher) Compare(_ context.Context, hash, data []byte) error {
 	return nil
 }
 
-// accessTokenStrategy issues RFC 9068 JWT access tokens: fosite's JWT
+// accessTokenStrategy issues RFC 9068 JWT access tokens — fosite's JWT
 // strategy, plus iat and iss, and the issuer as audience when the grant
 // named none (RFC 9068 requires aud; orgid's userinfo is then the
-// resource).
+// resource) — or, for clients that chose access_token_format opaque,
+// fosite's HMAC tokens, which only introspection can read. Both kinds are
+// stored by signature, so userinfo, introspection, revocation and token
+// exchange treat them alike; a token's shape (a JWS has three segments,
+// an HMAC token two) tells which strategy validates it.
 type accessTokenStrategy struct {
 	*oauth2.DefaultJWTStrategy
 	issuer string
 	now    func() time.Time
 }
 
+// isJWT reports whether an access token is a compact JWS.
+func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
+
+func (s *accessTokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
+	if isJWT(token) {
+		return s.DefaultJWTStrategy.AccessTokenSignature(ctx, token)
+	}
+	return s.HMACSHAStrategy.AccessTokenSignature(ctx, token)
+}
+
+func (s *accessTokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
+	if isJWT(token) {
+		return s.DefaultJWTStrategy.ValidateAccessToken(ctx, r, token)
+	}
+	return s.HMACSHAStrategy.ValidateAccessToken(ctx, r, token)
+}
+
 func (s *accessTokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	if c, ok := r.GetClient().(*Client); ok && c.Metadata.AccessTokenFormat == AccessTokenOpaque {
+		return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
+	}
 	sess, ok := r.GetSession().(oauth2.JWTSessionContainer)
 	if !ok {
 		return "", "", fmt.Errorf("session %T cannot carry JWT claims", r.GetSession())
@@ -328,5 +369,11 @@ func RevokeSessionTokens(db *bun.DB) func(ctx context.Context, sess *identity.Se
 
 // DeleteExpired removes codes, tokens and flows past their expiry.
 func (p *Provider) DeleteExpired(ctx context.Context) (int64, error) {
-	return p.store.deleteExpired(ctx)
+	n, err := p.store.deleteExpired(ctx)
+	if err != nil {
+		return n, err
+	}
+	// Every rate limit window is shorter than a day.
+	pruned, err := p.limits.prune(ctx, p.now().Add(-24*time.Hour))
+	return n + pruned, err
 }

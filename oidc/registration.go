@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -47,9 +49,34 @@ func writeRegistrationError(w http.ResponseWriter, err error) {
 	writeJSONError(w, http.StatusBadRequest, code, err.Error(), "")
 }
 
+// Open registration invites abuse (a flood of clients, each a row and a
+// consent page to show): every request counts against its client address,
+// and every registration that passed validation against an hourly cap for
+// the whole deployment. Both counters live in the database, so they hold
+// across replicas.
+func (p *Provider) registrationLimited(ctx context.Context, w http.ResponseWriter, l limit, value string) bool {
+	wait, err := p.limits.take(ctx, l, value)
+	if err != nil {
+		p.log.ErrorContext(ctx, "registration", "error", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "", "")
+		return true
+	}
+	if wait == 0 {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+	p.metrics.registrationsThrottled.WithLabelValues(l.purpose).Inc()
+	writeJSONError(w, http.StatusTooManyRequests, "temporarily_unavailable", "Too many client registrations; try again later.", "")
+	return true
+}
+
 // register is the RFC 7591 registration endpoint.
 func (p *Provider) register(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	perIP := limit{purpose: "registration-ip", max: p.cfg.RegistrationMaxPerIPPerHour, window: time.Hour}
+	if p.registrationLimited(ctx, w, perIP, clientIP(r)) {
+		return
+	}
 	if p.cfg.Registration == RegistrationModeToken {
 		err := p.registrationTokens.Verify(ctx, bearerHeader(r))
 		if errors.Is(err, ErrInvalidRegistrationToken) {
@@ -70,6 +97,10 @@ func (p *Provider) register(w http.ResponseWriter, r *http.Request) {
 	nc, err := p.validateRegistration(ctx, req)
 	if err != nil {
 		writeRegistrationError(w, err)
+		return
+	}
+	overall := limit{purpose: "registration", max: p.cfg.RegistrationMaxPerHour, window: time.Hour}
+	if p.registrationLimited(ctx, w, overall, "all") {
 		return
 	}
 	c, creds, err := p.clients.create(ctx, nc, true)

@@ -36,6 +36,7 @@ type registrationRequest struct {
 	RequestObjectSigningAlg string               `json:"request_object_signing_alg"`
 	RequestObjectEncAlg     string               `json:"request_object_encryption_alg"`
 	RequestObjectEncEnc     string               `json:"request_object_encryption_enc"`
+	RequirePAR              *bool                `json:"require_pushed_authorization_requests"`
 	DefaultMaxAge           *int                 `json:"default_max_age"`
 	RequireAuthTime         *bool                `json:"require_auth_time"`
 	DefaultACRValues        []string             `json:"default_acr_values"`
@@ -84,6 +85,7 @@ type registrationResponse struct {
 	IDTokenSignedAlg        string               `json:"id_token_signed_response_alg"`
 	UserinfoSignedAlg       string               `json:"userinfo_signed_response_alg,omitempty"`
 	RequestObjectSigningAlg string               `json:"request_object_signing_alg,omitempty"`
+	RequirePAR              bool                 `json:"require_pushed_authorization_requests,omitempty"`
 	DefaultMaxAge           int                  `json:"default_max_age,omitempty"`
 	RequireAuthTime         bool                 `json:"require_auth_time,omitempty"`
 	DefaultACRValues        []string             `json:"default_acr_values,omitempty"`
@@ -148,6 +150,7 @@ func (req *registrationRequest) newClient() (NewClient, error) {
 		}
 	}
 	m.RequireAuthTime = req.RequireAuthTime != nil && *req.RequireAuthTime
+	m.RequirePushedAuthorizationRequests = req.RequirePAR != nil && *req.RequirePAR
 	m.FrontchannelLogoutSessionRequired = req.FrontchannelSession != nil && *req.FrontchannelSession
 	m.BackchannelLogoutSessionRequired = req.BackchannelSession != nil && *req.BackchannelSession
 	for _, s := range strings.Fields(req.Scope) {
@@ -177,7 +180,8 @@ func (p *Provider) registrationOf(c *Client) registrationResponse {
 		JWKSURI: m.JWKSURI, JWKS: m.JWKS, SectorIdentifierURI: m.SectorIdentifierURI, SubjectType: m.SubjectType,
 		TokenEndpointAuthMethod: m.TokenEndpointAuthMethod, TokenEndpointAuthAlg: m.TokenEndpointAuthSigningAlg,
 		IDTokenSignedAlg: m.IDTokenSignedResponseAlg, UserinfoSignedAlg: m.UserinfoSignedResponseAlg,
-		RequestObjectSigningAlg: m.RequestObjectSigningAlg, DefaultMaxAge: m.DefaultMaxAge, RequireAuthTime: m.RequireAuthTime,
+		RequestObjectSigningAlg: m.RequestObjectSigningAlg, RequirePAR: m.RequirePushedAuthorizationRequests,
+		DefaultMaxAge: m.DefaultMaxAge, RequireAuthTime: m.RequireAuthTime,
 		DefaultACRValues: m.DefaultACRValues, InitiateLoginURI: m.InitiateLoginURI, RequestURIs: m.RequestURIs,
 		PostLogoutRedirectURIs: m.PostLogoutRedirectURIs,
 		FrontchannelLogoutURI:  m.FrontchannelLogoutURI, FrontchannelSession: m.FrontchannelLogoutSessionRequired,

@@ -24,9 +24,12 @@ func (p *Provider) Routes(r *mux.Router) {
 	r.HandleFunc(PathAuthorize, p.authorize).Methods(http.MethodGet, http.MethodPost).Name("authorize")
 	r.HandleFunc(PathResume, p.resume).Methods(http.MethodGet).Name("authorize_resume")
 	r.Handle(PathToken, registered(http.HandlerFunc(p.token))).Methods(http.MethodPost, http.MethodOptions).Name("token")
+	r.Handle(PathPAR, registered(http.HandlerFunc(p.pushAuthorization))).Methods(http.MethodPost, http.MethodOptions).Name("par")
 	r.Handle(PathUserinfo, registered(http.HandlerFunc(p.userinfo))).Methods(http.MethodGet, http.MethodPost, http.MethodOptions).Name("userinfo")
 	r.Handle(PathIntrospect, registered(http.HandlerFunc(p.introspect))).Methods(http.MethodPost, http.MethodOptions).Name("introspect")
 	r.Handle(PathRevoke, registered(http.HandlerFunc(p.revoke))).Methods(http.MethodPost, http.MethodOptions).Name("revoke")
+	r.Handle(PathDeviceAuthorization, registered(http.HandlerFunc(p.deviceAuthorization))).Methods(http.MethodPost, http.MethodOptions).Name("device_authorization")
+	r.Handle(PathDevice, p.csrf.Handler(http.HandlerFunc(p.devicePage))).Methods(http.MethodGet, http.MethodPost).Name("device")
 	r.HandleFunc(PathEndSession, p.endSession).Methods(http.MethodGet, http.MethodPost).Name("end_session")
 	if p.cfg.Registration != RegistrationModeOff {
 		r.HandleFunc(PathRegister, p.register).Methods(http.MethodPost).Name("registration")

@@ -49,7 +49,7 @@ func (p *Provider) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 	}
 	binding := p.browserID(w, r)
 	expired := func(status int, message string) {
-		p.renderSignInPage(ctx, w, r, c, status, "second-factor", "Sign in again", map[string]any{"Expired": true, "Error": message})
+		p.renderSignInPage(ctx, w, r, c, status, "second-factor", "second_factor.expired_heading", map[string]any{"Expired": true, "Error": message})
 	}
 	if r.Method == http.MethodGet {
 		if _, err := p.identity.PendingSecondFactor(ctx, attempt, binding); err != nil {
@@ -93,7 +93,7 @@ func (p *Provider) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) renderSecondFactor(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, status int, attempt, message string) {
-	p.renderSignInPage(ctx, w, r, c, status, "second-factor", "Two-step verification", map[string]any{
+	p.renderSignInPage(ctx, w, r, c, status, "second-factor", "second_factor.heading", map[string]any{
 		"Attempt": attempt, "Error": message, "Action": PathSecondFactor,
 	})
 }

@@ -72,7 +72,7 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 			p.serverError(ctx, w, r, "confirm TOTP", err)
 		default:
 			p.sendMail(ctx, p.securityNoticeMail(user.Email, "Two-step verification with an authenticator app was turned on."))
-			p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Codes": codes, "Notice": "Your authenticator app is set up."})
+			p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Codes": codes, "Notice": "security.notice.totp_on"})
 		}
 	case "totp-disable":
 		err := p.identity.DisableTOTP(ctx, user.ID)
@@ -94,10 +94,10 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 			p.serverError(ctx, w, r, "regenerate recovery codes", err)
 			return
 		}
-		p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Codes": codes, "Notice": "New recovery codes: the old ones no longer work."})
+		p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Codes": codes, "Notice": "security.notice.recovery_new"})
 	default:
 		if !p.passkeyAction(ctx, w, r, user, action) && !p.upstreamAction(ctx, w, r, user, action) {
-			p.renderError(w, r, http.StatusBadRequest, "This request cannot be completed", "Unknown action.", "invalid_request")
+			p.renderError(w, r, http.StatusBadRequest, "error.cannot_complete", "error.unknown_action", "invalid_request")
 		}
 	}
 }
@@ -141,5 +141,5 @@ func (p *Provider) renderSecurity(ctx context.Context, w http.ResponseWriter, r 
 		return
 	}
 	script, _ := data["PasskeysEnabled"].(bool)
-	p.renderPage(w, script, status, "security", "Security", uiLang(r), data)
+	p.renderPage(w, script, status, "security", "security.heading", uiLang(r), data)
 }

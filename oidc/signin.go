@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/clientip"
 	"github.com/orgid/orgid/internal/returnto"
 )
 
@@ -35,7 +35,7 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request) {
 	identifier := strings.TrimSpace(r.PostFormValue("identifier"))
 	password := r.PostFormValue("password")
 	if identifier == "" || password == "" {
-		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, identifier, "Enter your email address and password.")
+		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, identifier, "sign_in.error.missing")
 		return
 	}
 	user, err := p.identity.Authenticate(ctx, identifier, password, clientIP(r))
@@ -47,7 +47,7 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		p.metrics.signIns.WithLabelValues(methodPassword, "invalid_credentials").Inc()
-		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, identifier, "Incorrect email address or password.")
+		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, identifier, "sign_in.error.incorrect")
 		return
 	case err != nil:
 		p.metrics.signIns.WithLabelValues(methodPassword, "error").Inc()
@@ -76,7 +76,7 @@ func throttledMessage(w http.ResponseWriter, t *identity.ThrottledError) string 
 // serverError logs err and answers with the generic error page.
 func (p *Provider) serverError(ctx context.Context, w http.ResponseWriter, r *http.Request, what string, err error) {
 	p.log.ErrorContext(ctx, what, "error", err)
-	p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+	p.renderError(w, r, http.StatusInternalServerError, "error.something_wrong", "error.try_again", "server_error")
 }
 
 // finishSignIn ends a successful sign-in by any method: it starts (or
@@ -145,7 +145,7 @@ func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *h
 	for k, v := range p.signInLinks(ctx, c) {
 		data[k] = v
 	}
-	p.renderSignInPage(ctx, w, r, c, status, "sign-in", "Sign in", data)
+	p.renderSignInPage(ctx, w, r, c, status, "sign-in", "sign_in.heading", data)
 }
 
 // signInLinks are the other ways in that the sign-in page offers.
@@ -245,39 +245,33 @@ func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		p.log.ErrorContext(ctx, "sign out", "error", err)
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		p.renderError(w, r, http.StatusInternalServerError, "error.something_wrong", "error.try_again", "server_error")
 		return
 	}
 	if len(frames) > 0 {
 		p.renderSignedOutFrames(w, r, frames, "")
 		return
 	}
-	p.pages.Render(w, http.StatusOK, "signed-out", "Signed out", uiLang(r), nil)
+	p.pages.Render(w, http.StatusOK, "signed-out", "signed_out.heading", uiLang(r), nil)
 }
 
 func (p *Provider) home(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
-		p.renderError(w, r, http.StatusNotFound, "Not found", "There is no page at this address.", "")
+		p.renderError(w, r, http.StatusNotFound, "error.not_found", "error.no_page", "")
 		return
 	}
 	_, user, err := p.currentUser(r.Context(), r)
 	if err != nil {
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.", "server_error")
+		p.renderError(w, r, http.StatusInternalServerError, "error.something_wrong", "error.try_again", "server_error")
 		return
 	}
 	email := ""
 	if user != nil {
 		email = user.Email
 	}
-	p.pages.Render(w, http.StatusOK, "home", p.cfg.Issuer, uiLang(r), map[string]any{"Email": email})
+	p.pages.Render(w, http.StatusOK, "home", "home.title", uiLang(r), map[string]any{"Email": email})
 }
 
-// clientIP is the peer address. orgid does not trust X-Forwarded-For by
-// default: a spoofed header would let anyone dodge the per-IP throttle.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address: the peer, or what trusted proxies
+// forwarded (package clientip).
+func clientIP(r *http.Request) string { return clientip.From(r) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+
+	"github.com/orgid/orgid/ui"
 )
 
 // Hosted sign-in pages beyond the password form. Paths are public
@@ -93,7 +95,7 @@ func (p *Provider) loadSignInContext(w http.ResponseWriter, r *http.Request) (co
 func (p *Provider) pageLang(r *http.Request, c signInContext) string {
 	if c.flow != nil {
 		if l := c.flow.form().Get("ui_locales"); l != "" {
-			return splitSpace(l)[0]
+			return ui.Language(l, r.Header.Get("Accept-Language"))
 		}
 	}
 	return uiLang(r)

@@ -20,7 +20,7 @@ func (p *Provider) signUpAvailable() bool { return !p.cfg.DisableSignUp && p.mai
 // a code), so the page tells nobody which addresses have accounts.
 func (p *Provider) signUpPage(w http.ResponseWriter, r *http.Request) {
 	if !p.signUpAvailable() {
-		p.renderError(w, r, http.StatusNotFound, "Sign-up is not available", "Ask an administrator for an account.", "")
+		p.renderError(w, r, http.StatusNotFound, "error.sign_up_unavailable", "error.sign_up_unavailable_hint", "")
 		return
 	}
 	ctx, c, ok := p.loadSignInContext(w, r)
@@ -34,7 +34,7 @@ func (p *Provider) signUpPage(w http.ResponseWriter, r *http.Request) {
 				form["Email"] = hint
 			}
 		}
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "sign-up", "Sign up", form)
+		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "sign-up", "common.sign_up", form)
 		return
 	}
 
@@ -53,12 +53,12 @@ func (p *Provider) signUpPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &invalid):
 		form["Error"], form["ErrorField"] = signUpFieldMessage(invalid), invalid.Field
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "sign-up", "Sign up", form)
+		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "sign-up", "common.sign_up", form)
 		return
 	case errors.As(err, &throttled):
 		p.metrics.signIns.WithLabelValues(methodSignUp, "throttled").Inc()
 		form["Error"] = throttledMessage(w, throttled)
-		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "sign-up", "Sign up", form)
+		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "sign-up", "common.sign_up", form)
 		return
 	case err != nil:
 		p.serverError(ctx, w, r, "start sign-up", err)

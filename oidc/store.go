@@ -32,6 +32,8 @@ type store struct {
 	db      *bun.DB
 	clients *Clients
 	now     func() time.Time
+	// flowLifetime is how long an authorization flow lives.
+	flowLifetime time.Duration
 }
 
 var (
@@ -542,7 +544,7 @@ func (s *store) revokeSession(ctx context.Context, sessionID string) error {
 func (s *store) deleteExpired(ctx context.Context) (int64, error) {
 	var total int64
 	now := s.now()
-	for _, table := range []string{tableCodes, tableAccess, tableRefresh, tablePKCE, tableOIDC, "oauth2_flows"} {
+	for _, table := range []string{tableCodes, tableAccess, tableRefresh, tablePKCE, tableOIDC, "oauth2_flows", "oauth2_device_codes"} {
 		res, err := s.db.NewDelete().TableExpr(table).Where("expires_at < ?", now).Exec(ctx)
 		if err != nil {
 			return total, fmt.Errorf("delete expired rows from %s: %w", table, err)
@@ -550,6 +552,14 @@ func (s *store) deleteExpired(ctx context.Context) (int64, error) {
 		n, _ := res.RowsAffected()
 		total += n
 	}
+	// A pushed request outlives its expiry as long as a flow started from
+	// it may still issue.
+	res, err := s.db.NewDelete().Model((*parRow)(nil)).Where("expires_at < ?", now.Add(-s.flowLifetime)).Exec(ctx)
+	if err != nil {
+		return total, fmt.Errorf("delete expired pushed authorization requests: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	total += n
 	if _, err := s.db.NewDelete().Model((*jtiRow)(nil)).Where("expires_at < ?", now).Exec(ctx); err != nil {
 		return total, fmt.Errorf("delete expired assertion ids: %w", err)
 	}

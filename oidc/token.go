@@ -18,12 +18,13 @@ var supportedGrants = map[string]bool{
 	GrantRefreshToken:      true,
 	GrantClientCredentials: true,
 	GrantTokenExchange:     true,
+	GrantDeviceCode:        true,
 }
 
 // multiWriteGrants issue several rows (code use, access and refresh
 // token, ID token session cleanup); their whole response is one
 // transaction.
-var multiWriteGrants = map[string]bool{GrantAuthorizationCode: true, GrantRefreshToken: true}
+var multiWriteGrants = map[string]bool{GrantAuthorizationCode: true, GrantRefreshToken: true, GrantDeviceCode: true}
 
 // token is the token endpoint. Phases: parse and authenticate the client
 // and validate the grant (fosite, outside a transaction, because reuse

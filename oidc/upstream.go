@@ -48,12 +48,12 @@ func (p *Provider) upstreamStart(w http.ResponseWriter, r *http.Request) {
 		p.cfg.Issuer+PathUpstreamCallback, "", encodeSignInContext(c))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, "", "This sign-in option is not available.")
+		p.renderSignIn(ctx, w, r, c, http.StatusBadRequest, "", "sign_in.error.option_unavailable")
 		return
 	case err != nil:
 		p.metrics.signIns.WithLabelValues(methodUpstream, "error").Inc()
 		p.log.WarnContext(ctx, "begin upstream sign-in", "error", err)
-		p.renderSignIn(ctx, w, r, c, http.StatusBadGateway, "", "The sign-in provider could not be reached. Please try again.")
+		p.renderSignIn(ctx, w, r, c, http.StatusBadGateway, "", "sign_in.error.provider_unreachable")
 		return
 	}
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
@@ -97,7 +97,7 @@ func (p *Provider) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.metrics.signIns.WithLabelValues(methodUpstream, "cancelled").Inc()
-		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, "", "Sign-in with the provider was cancelled.")
+		p.renderSignIn(ctx, w, r, c, http.StatusUnauthorized, "", "sign_in.error.provider_cancelled")
 		return
 	}
 	res, err := p.identity.FinishUpstreamSignIn(ctx, q.Get("state"), q.Get("code"), binding,
@@ -150,8 +150,8 @@ func upstreamErrorMessage(prov *identity.IdentityProvider, err error) (int, stri
 }
 
 func (p *Provider) upstreamExpired(w http.ResponseWriter, r *http.Request) {
-	p.renderError(w, r, http.StatusBadRequest, "This sign-in has expired",
-		"Please go back and sign in again.", "invalid_request")
+	p.renderError(w, r, http.StatusBadRequest, "error.sign_in_expired",
+		"error.go_back_sign_in", "invalid_request")
 }
 
 // upstreamConnected ends connecting a provider from the security page.
@@ -182,7 +182,7 @@ func (p *Provider) upstreamAction(ctx context.Context, w http.ResponseWriter, r 
 			p.cfg.Issuer+PathUpstreamCallback, user.ID, nil)
 		if err != nil {
 			p.log.WarnContext(ctx, "begin connecting upstream identity", "error", err)
-			p.renderSecurity(ctx, w, r, user, http.StatusBadGateway, map[string]any{"Error": "The provider could not be reached. Please try again."})
+			p.renderSecurity(ctx, w, r, user, http.StatusBadGateway, map[string]any{"Error": "security.error.provider_unreachable"})
 			return true
 		}
 		http.Redirect(w, r, authURL, http.StatusSeeOther)

@@ -191,5 +191,5 @@ func (p *Provider) renderVerifyEmail(ctx context.Context, w http.ResponseWriter,
 	if p.signUpAvailable() {
 		data["SignUpURL"] = c.url(PathSignUp)
 	}
-	p.renderSignInPage(ctx, w, r, c, status, "verify-email", "Verify your email", data)
+	p.renderSignInPage(ctx, w, r, c, status, "verify-email", "verify_email.heading", data)
 }

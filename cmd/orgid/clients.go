@@ -30,6 +30,7 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 	f.env["secret"] = "ORGID_CLIENT_SECRET"
 	authMethod := f.String("token-endpoint-auth-method", "", "client_secret_basic (default) or client_secret_post")
 	idTokenAlg := f.String("id-token-signing-alg", "", "RS256 or ES256 (default: the server's)")
+	atFormat := f.String("access-token-format", "", "jwt (default: RFC 9068 JWTs) or opaque (resource servers introspect them)")
 	grace := f.Int("refresh-grace-period", 0, "seconds a rotated refresh token stays usable (0–60)")
 	idTemplate := f.String("id-token-template", "", "JWT template whose claims go into this client's ID tokens and userinfo")
 	atTemplate := f.String("access-token-template", "", "JWT template whose claims go into this client's access tokens")
@@ -40,7 +41,7 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 	grants.split, scopes.split, responseModes.split = true, true, true
 	f.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	f.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
-	f.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials (repeatable or comma-separated)")
+	f.Var(&grants, "grant", "grant type: authorization_code, refresh_token, client_credentials, "+oidc.GrantTokenExchange+", "+oidc.GrantDeviceCode+" (repeatable or comma-separated)")
 	f.Var(&scopes, "scope", "allowed scope (repeatable or comma-separated; default openid profile email address phone offline_access)")
 	f.Var(&origins, "web-origin", "web origin allowed to call the token endpoint from a browser (default: the redirect URIs' origins)")
 	f.Var(&audience, "audience", "resource server the client may request tokens for (repeatable)")
@@ -74,7 +75,7 @@ func runClientsCreate(ctx context.Context, inv *invocation) error {
 			RedirectURIs: redirects.values, PostLogoutRedirectURIs: postLogout.values,
 			GrantTypes: grants.values, Scopes: scopes.values, WebOrigins: origins.values,
 			Audience: audience.values, ResponseTypes: responseTypes.values, ResponseModes: responseModes.values,
-			TokenEndpointAuthMethod: *authMethod, IDTokenSignedResponseAlg: *idTokenAlg,
+			TokenEndpointAuthMethod: *authMethod, IDTokenSignedResponseAlg: *idTokenAlg, AccessTokenFormat: *atFormat,
 			RefreshGracePeriodSeconds: *grace,
 			IDTokenTemplate:           *idTemplate, AccessTokenTemplate: *atTemplate, AllowedTemplates: allowTemplates.values,
 		},

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgid/orgid/internal/clientip"
 	"github.com/orgid/orgid/storage"
+	"github.com/orgid/orgid/ui"
 )
 
 // Config is everything an orgid process is configured with. cmd/orgid fills
@@ -71,6 +73,26 @@ type Config struct {
 	// DisableSignUp removes the hosted sign-up page and account creation
 	// through upstream identity providers: accounts come from operators.
 	DisableSignUp bool
+	// RequirePAR makes every client push its authorization requests
+	// (RFC 9126) before sending the browser to the authorization endpoint.
+	RequirePAR bool
+	// RegistrationMaxPerIPPerHour and RegistrationMaxPerHour bound dynamic
+	// client registration: requests per client address, and clients
+	// registered overall, in an hour (0: no limit).
+	RegistrationMaxPerIPPerHour int
+	RegistrationMaxPerHour      int
+	// TrustedProxies are the addresses or CIDR prefixes of reverse
+	// proxies whose X-Forwarded-For orgid believes: the client address of
+	// a request (throttling, session records) is then the right-most
+	// forwarded address that is not a trusted proxy. Empty: the TCP peer.
+	TrustedProxies []string
+	// BrandName, BrandLogoURL (https or data:image/…), BrandAccentColor
+	// and BrandBackgroundColor (#rgb or #rrggbb) theme the hosted pages;
+	// empty fields keep orgid's look. See ui.Brand.
+	BrandName            string
+	BrandLogoURL         string
+	BrandAccentColor     string
+	BrandBackgroundColor string
 	// SMTP sends mail; with no host, mail goes to <data-dir>/outbox.jsonl.
 	SMTPHost     string
 	SMTPPort     int
@@ -82,23 +104,25 @@ type Config struct {
 // Defaults returns the configuration of `orgid serve` with no flags.
 func Defaults() Config {
 	return Config{
-		Listen:               ":8080",
-		Issuer:               "http://localhost:8080",
-		DatabaseURL:          storage.DefaultURL,
-		DataDir:              "./data",
-		LogLevel:             "info",
-		SigningAlgorithm:     "RS256",
-		KeyRotationInterval:  0,
-		KeyReloadInterval:    30 * time.Second,
-		Registration:         "off",
-		AccessTokenLifetime:  time.Hour,
-		IDTokenLifetime:      time.Hour,
-		RefreshTokenLifetime: 30 * 24 * time.Hour,
-		AuthCodeLifetime:     5 * time.Minute,
-		SessionIdleTimeout:   7 * 24 * time.Hour,
-		SessionMaxLifetime:   30 * 24 * time.Hour,
-		ShutdownTimeout:      15 * time.Second,
-		WebhookLease:         2 * time.Minute,
+		Listen:                      ":8080",
+		Issuer:                      "http://localhost:8080",
+		DatabaseURL:                 storage.DefaultURL,
+		DataDir:                     "./data",
+		LogLevel:                    "info",
+		SigningAlgorithm:            "RS256",
+		KeyRotationInterval:         0,
+		KeyReloadInterval:           30 * time.Second,
+		Registration:                "off",
+		RegistrationMaxPerIPPerHour: 100,
+		RegistrationMaxPerHour:      1000,
+		AccessTokenLifetime:         time.Hour,
+		IDTokenLifetime:             time.Hour,
+		RefreshTokenLifetime:        30 * 24 * time.Hour,
+		AuthCodeLifetime:            5 * time.Minute,
+		SessionIdleTimeout:          7 * 24 * time.Hour,
+		SessionMaxLifetime:          30 * 24 * time.Hour,
+		ShutdownTimeout:             15 * time.Second,
+		WebhookLease:                2 * time.Minute,
 	}
 }
 
@@ -151,12 +175,26 @@ func (c Config) Validate() error {
 	if c.KeyReloadInterval <= 0 || c.KeyReloadInterval > KeyPublishMargin {
 		errs = append(errs, fmt.Errorf("key-reload-interval must be positive and at most %s", KeyPublishMargin))
 	}
+	if _, err := clientip.New(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("trusted-proxies: %w", err))
+	}
+	if c.RegistrationMaxPerIPPerHour < 0 || c.RegistrationMaxPerHour < 0 {
+		errs = append(errs, errors.New("registration-max-per-ip-per-hour and registration-max-per-hour must not be negative (0: no limit)"))
+	}
 	switch c.Registration {
 	case "off", "open", "token":
 	default:
 		errs = append(errs, fmt.Errorf("registration %q: want off, open or token", c.Registration))
 	}
+	if err := c.Brand().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// Brand is the theme of the hosted pages.
+func (c Config) Brand() ui.Brand {
+	return ui.Brand{Name: c.BrandName, LogoURL: c.BrandLogoURL, AccentColor: c.BrandAccentColor, BackgroundColor: c.BrandBackgroundColor}
 }
 
 func validateIssuer(issuer string) error {

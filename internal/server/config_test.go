@@ -27,6 +27,12 @@ func TestConfigValidate(t *testing.T) {
 		{"registration token", func(c *Config) { c.Registration = "token" }, ""},
 		{"registration mode", func(c *Config) { c.Registration = "anyone" }, "registration"},
 		{"key reload", func(c *Config) { c.KeyReloadInterval = 0 }, "key-reload-interval"},
+		{"brand", func(c *Config) {
+			c.BrandName, c.BrandLogoURL, c.BrandAccentColor, c.BrandBackgroundColor = "Acme ID", "https://cdn.example.com/l.svg", "#0a0", "#fafafa"
+		}, ""},
+		{"brand logo over http", func(c *Config) { c.BrandLogoURL = "http://cdn.example.com/l.svg" }, "logo"},
+		{"brand accent colour", func(c *Config) { c.BrandAccentColor = "red" }, "accent"},
+		{"brand background colour", func(c *Config) { c.BrandBackgroundColor = "#12" }, "background"},
 		{"key reload beyond the publish margin", func(c *Config) { c.KeyReloadInterval = time.Hour }, "key-reload-interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/orgid/orgid/account"
 	"github.com/orgid/orgid/api"
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/clientip"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/ui"
 	"github.com/orgid/orgid/webhook"
@@ -58,22 +59,25 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 	s := &Server{Services: svc, Base: base, Registry: prometheus.NewRegistry(), log: base.Logger}
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	pages, err := ui.New(ui.Brand{})
+	pages, err := ui.New(cfg.Brand())
 	if err != nil {
 		return nil, err
 	}
 	issuer, _ := url.Parse(cfg.Issuer)
 	s.Provider, err = oidc.NewProvider(oidc.Config{
-		Issuer:               cfg.Issuer,
-		AccessTokenLifetime:  cfg.AccessTokenLifetime,
-		IDTokenLifetime:      cfg.IDTokenLifetime,
-		RefreshTokenLifetime: cfg.RefreshTokenLifetime,
-		AuthCodeLifetime:     cfg.AuthCodeLifetime,
-		SecureCookies:        issuer.Scheme == "https",
-		RequireOrganization:  cfg.RequireOrganization,
-		Registration:         cfg.Registration,
-		EgressAllowHosts:     cfg.EgressAllowHosts,
-		DisableSignUp:        cfg.DisableSignUp,
+		Issuer:                      cfg.Issuer,
+		AccessTokenLifetime:         cfg.AccessTokenLifetime,
+		IDTokenLifetime:             cfg.IDTokenLifetime,
+		RefreshTokenLifetime:        cfg.RefreshTokenLifetime,
+		AuthCodeLifetime:            cfg.AuthCodeLifetime,
+		SecureCookies:               issuer.Scheme == "https",
+		RequireOrganization:         cfg.RequireOrganization,
+		Registration:                cfg.Registration,
+		EgressAllowHosts:            cfg.EgressAllowHosts,
+		DisableSignUp:               cfg.DisableSignUp,
+		RequirePAR:                  cfg.RequirePAR,
+		RegistrationMaxPerIPPerHour: cfg.RegistrationMaxPerIPPerHour,
+		RegistrationMaxPerHour:      cfg.RegistrationMaxPerHour,
 	}, oidc.Deps{
 		DB: base.DB, Secrets: base.Keys, Keys: svc.Keys, Identity: svc.Identity, Tenancy: svc.Tenancy, Templates: svc.Templates,
 		Clients: svc.Clients, Pages: pages, Logger: base.Logger, Metrics: s.Registry, Now: now,
@@ -117,7 +121,11 @@ func New(ctx context.Context, base *Base, opts Options) (*Server, error) {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	})
-	s.Handler = instrument(r, base.Logger, httpm)
+	clients, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	s.Handler = clients.Middleware(instrument(r, base.Logger, httpm))
 	return s, nil
 }
 
