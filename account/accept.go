@@ -31,7 +31,8 @@ type acceptView struct {
 	Email string
 	// FirstName and LastName refill the sign-up form after an error.
 	FirstName, LastName string
-	Error               string
+	// Error is a message key, a ui.Message or text shown as it is.
+	Error any
 }
 
 // accept is the page an invitation link opens. Signed in as the invitee,

@@ -12,6 +12,7 @@ import (
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/storage"
 	"github.com/orgid/orgid/tenancy"
+	"github.com/orgid/orgid/ui"
 )
 
 // The forms of the profile page. Each posts to /organizations/{org}/<path>
@@ -123,7 +124,7 @@ func (h *Handler) updateProfile(ctx context.Context, in actionInput) (string, er
 
 func (h *Handler) deleteOrganization(ctx context.Context, in actionInput) (string, error) {
 	if in.form("confirm") != in.org.Slug {
-		return "", &pageError{http.StatusBadRequest, "To delete the organization, type its slug, " + in.org.Slug + ", in the confirmation field."}
+		return "", &pageError{http.StatusBadRequest, ui.Msg("org.error.delete_confirm", "slug", in.org.Slug)}
 	}
 	if err := h.tenancy.DeleteOrganization(ctx, in.actor, in.org.ID); err != nil {
 		return "", err

@@ -2,6 +2,7 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode"
@@ -13,18 +14,19 @@ import (
 )
 
 // problem is an error the user can read: the HTTP status and a message,
-// a key of package ui's catalogs (translated when the page is rendered) or
-// text that is no key (a validation message), shown as it is.
+// a key of package ui's catalogs or a ui.Message (translated when the page
+// is rendered), or text that is no key (a validation message of identity
+// or tenancy), shown as it is.
 type problem struct {
 	status  int
-	message string
+	message any
 }
 
 // pageError is a refusal decided by the pages themselves (a missing
 // confirmation, a personal account where none is allowed).
 type pageError problem
 
-func (e *pageError) Error() string { return e.message }
+func (e *pageError) Error() string { return fmt.Sprint(e.message) }
 
 // explain maps the sentinel errors of tenancy, identity and storage to a
 // status and a message fit to show. ok is false for anything else: an

@@ -143,10 +143,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.errorPage(w, r, p.status, heading(p.status), p.message)
 }
 
-// errorPage shows an error; title and message are message keys (or text
-// that is no key, shown as it is).
-func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
-	h.render(w, r, status, "error", title, map[string]string{"Heading": title, "Message": message})
+// errorPage shows an error; title is a message key, message one too or a
+// ui.Message (or text that is no key, shown as it is).
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, title string, message any) {
+	h.render(w, r, status, "error", title, map[string]any{"Heading": title, "Message": message})
 }
 
 // notFound is the answer for an organization the user cannot see, whether

@@ -24,8 +24,10 @@ type inviteItem struct {
 
 // listView is the data of org-list.html.
 type listView struct {
-	Email         string
-	Notice, Error string
+	Email  string
+	Notice string
+	// Error is a message key, a ui.Message or text shown as it is.
+	Error         any
 	Organizations []orgItem
 	Invitations   []inviteItem
 	// Suggestions are organizations with a verified domain that matches

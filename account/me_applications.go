@@ -6,12 +6,13 @@ import (
 	"strings"
 
 	"github.com/orgid/orgid/storage"
+	"github.com/orgid/orgid/ui"
 )
 
 // applicationItem is one row of account-applications.html.
 type applicationItem struct {
 	ClientID, Name, ClientURI string
-	Access                    []string // what the application may see, in words
+	Access                    []string // what the application may see: message keys, or a scope's name
 	Granted                   stamp
 }
 
@@ -48,7 +49,7 @@ func (u *userPages) applicationsPage(w http.ResponseWriter, r *http.Request) {
 	for _, c := range consents {
 		v.Applications = append(v.Applications, applicationItem{
 			ClientID: c.ClientID, Name: c.ClientName, ClientURI: c.ClientURI,
-			Access: c.ScopeDescriptions, Granted: stampOf(c.GrantedAt),
+			Access: c.ScopeDescriptions, Granted: stampOf(ui.RequestLanguage(r), c.GrantedAt),
 		})
 	}
 	u.render(w, r, http.StatusOK, "account-applications", "account.nav.applications", v)

@@ -10,6 +10,7 @@ import (
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/storage"
 	"github.com/orgid/orgid/tenancy"
+	"github.com/orgid/orgid/ui"
 )
 
 // errLastOwner rolls back a deletion that would leave organizations
@@ -32,8 +33,8 @@ func (u *userPages) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	typed := strings.TrimSpace(r.PostFormValue("confirm_email"))
 	form := userForm{ConfirmEmail: typed}
 	if !strings.EqualFold(typed, strings.TrimSpace(user.Email)) {
-		u.profileError(w, r, user, refuse("confirm_email",
-			"To delete your account, type your email address, "+user.Email+", in the confirmation field."), userProfileView{Form: withStoredProfile(user, form)})
+		u.profileError(w, r, user, refuse("confirm_email", ui.Msg("account.delete.error.confirm", "email", user.Email)),
+			userProfileView{Form: withStoredProfile(user, form)})
 		return
 	}
 	blocked, err := u.deleteUser(r.Context(), user.ID)
@@ -43,8 +44,7 @@ func (u *userPages) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		for i, o := range blocked {
 			names[i] = o.Name
 		}
-		v.Error = "Your account was not deleted: you are the last owner of " + strings.Join(names, ", ") +
-			". Make another member an owner, or delete the organization, first."
+		v.Error = ui.Msg("account.delete.error.last_owner", "orgs", strings.Join(names, ", "))
 		u.renderUserProfile(w, r, user, http.StatusConflict, v, true)
 		return
 	}

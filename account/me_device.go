@@ -1,22 +1,27 @@
 package account
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/orgid/orgid/ui"
+)
 
 // describeDevice names the browser and system of a User-Agent header in a
 // few words ("Firefox on Linux"), enough for a user to recognise their own
-// sessions. It is a guess for display only: the header is whatever the
-// client sent, so nothing may depend on it.
-func describeDevice(userAgent string) string {
+// sessions: a ui.Message, or a browser's name alone. It is a guess for
+// display only: the header is whatever the client sent, so nothing may
+// depend on it, and only names from the tables below reach the page.
+func describeDevice(userAgent string) any {
 	browser, system := browserOf(userAgent), systemOf(userAgent)
 	switch {
 	case browser != "" && system != "":
-		return browser + " on " + system
+		return ui.Msg("account.sessions.device", "browser", browser, "system", system)
 	case browser != "":
 		return browser
 	case system != "":
-		return "A browser on " + system
+		return ui.Msg("account.sessions.device_system", "system", system)
 	}
-	return "Unknown device"
+	return "account.sessions.device_unknown"
 }
 
 // uaRule maps a marker in a User-Agent to a name. Order matters: browsers

@@ -1,8 +1,16 @@
 package account
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/orgid/orgid/ui"
+)
 
 func TestDescribeDevice(t *testing.T) {
+	pages, err := ui.New(ui.Brand{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ ua, want string }{
 		{"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox on Linux"},
 		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Chrome on macOS"},
@@ -19,8 +27,19 @@ func TestDescribeDevice(t *testing.T) {
 		{"", "Unknown device"},
 		{"something else entirely", "Unknown device"},
 	} {
-		if got := describeDevice(tc.ua); got != tc.want {
-			t.Errorf("describeDevice(%q) = %q, want %q", tc.ua, got, tc.want)
+		if got := pages.Text("en", describeDevice(tc.ua)); got != tc.want {
+			t.Errorf("describeDevice(%q) in English = %q, want %q", tc.ua, got, tc.want)
+		}
+	}
+	// The words around the names follow the page's language.
+	for _, tc := range []struct{ lang, ua, want string }{
+		{"de", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox unter Linux"},
+		{"fr", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)", "Un navigateur sur macOS"},
+		{"es", "", "Dispositivo desconocido"},
+		{"de", "curl/8.5.0", "curl"},
+	} {
+		if got := pages.Text(tc.lang, describeDevice(tc.ua)); got != tc.want {
+			t.Errorf("describeDevice(%q) in %s = %q, want %q", tc.ua, tc.lang, got, tc.want)
 		}
 	}
 }

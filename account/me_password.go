@@ -9,6 +9,7 @@ import (
 
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/storage"
+	"github.com/orgid/orgid/ui"
 )
 
 // changePassword sets a new password under the sign-up policy. A user who
@@ -66,7 +67,7 @@ func (u *userPages) checkCurrentPassword(ctx context.Context, w http.ResponseWri
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(throttled.RetryAfter.Seconds()))))
 		minutes := max(int(math.Ceil(throttled.RetryAfter.Minutes())), 1)
-		return &pageError{http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d minute(s).", minutes)}
+		return &pageError{http.StatusTooManyRequests, ui.PluralMsg("common.throttled", minutes)}
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		return refuse("current_password", "account.password.error.current_wrong")
 	case err != nil:

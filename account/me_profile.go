@@ -2,6 +2,7 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -20,12 +21,15 @@ type orgLink struct{ Name, Path string }
 
 // userProfileView is the data of account-profile.html.
 type userProfileView struct {
-	Nav           userNav
-	User          *identity.User
-	Notice, Error string
-	Form          userForm
-	// FieldErrors are messages by input name, shown beside the input.
-	FieldErrors map[string]string
+	Nav    userNav
+	User   *identity.User
+	Notice string
+	// Error is a message key, a ui.Message or text shown as it is.
+	Error any
+	Form  userForm
+	// FieldErrors are messages by input name (like Error), shown beside
+	// the input.
+	FieldErrors map[string]any
 	// LastOwnerOf lists the organizations that keep the account from
 	// being deleted.
 	LastOwnerOf []orgLink
@@ -97,7 +101,7 @@ func (u *userPages) profileError(w http.ResponseWriter, r *http.Request, user *i
 		return
 	}
 	if field != "" {
-		v.FieldErrors = map[string]string{field: message}
+		v.FieldErrors = map[string]any{field: message}
 	} else {
 		v.Error = message
 	}
@@ -106,9 +110,12 @@ func (u *userPages) profileError(w http.ResponseWriter, r *http.Request, user *i
 
 // fieldProblem says which input err concerns ("" for none) and what to
 // tell the user; ok is false for an internal error.
-func fieldProblem(err error) (field, message string, status int, ok bool) {
+func fieldProblem(err error) (field string, message any, status int, ok bool) {
 	var invalid *identity.ValidationError
+	var refused *fieldError
 	switch {
+	case errors.As(err, &refused):
+		return refused.field, refused.message, http.StatusBadRequest, true
 	case errors.As(err, &invalid):
 		field = invalid.Field
 		if field == "password" {
@@ -122,7 +129,16 @@ func fieldProblem(err error) (field, message string, status int, ok bool) {
 	return "", p.message, p.status, ok
 }
 
+// fieldError is a problem with one input of a form, found by the pages;
+// message is a message key or a ui.Message.
+type fieldError struct {
+	field   string
+	message any
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + fmt.Sprint(e.message) }
+
 // refuse is a problem with one input of a form, found by the pages.
-func refuse(field, message string) error {
-	return &identity.ValidationError{Field: field, Message: message}
+func refuse(field string, message any) error {
+	return &fieldError{field: field, message: message}
 }

@@ -10,23 +10,23 @@ import (
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/storage"
+	"github.com/orgid/orgid/ui"
 )
-
-// timeLayout is how the user's pages show a moment.
-const timeLayout = "2 Jan 2006 15:04 UTC"
 
 // stamp is a moment as the pages show it, with its machine-readable form
 // for <time datetime>.
 type stamp struct{ Text, ISO string }
 
-func stampOf(t time.Time) stamp {
-	t = t.UTC()
-	return stamp{Text: t.Format(timeLayout), ISO: t.Format(time.RFC3339)}
+// stampOf is t written the way lang, the page's language, writes moments.
+func stampOf(lang string, t time.Time) stamp {
+	return stamp{Text: ui.FormatDateTime(lang, t), ISO: t.UTC().Format(time.RFC3339)}
 }
 
 // sessionItem is one row of account-sessions.html.
 type sessionItem struct {
-	ID, Device, IP      string
+	ID, IP string
+	// Device is describeDevice's message.
+	Device              any
 	Created, LastActive stamp
 	Current             bool
 	RevokePath          string
@@ -52,6 +52,7 @@ func (u *userPages) sessionsPage(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
+	lang := ui.RequestLanguage(r)
 	v := userSessionsView{
 		Nav:    userNav{Email: user.Email},
 		Notice: userNoticeText(r.URL.Query().Get("notice")),
@@ -59,7 +60,7 @@ func (u *userPages) sessionsPage(w http.ResponseWriter, r *http.Request) {
 	for _, s := range sessions {
 		item := sessionItem{
 			ID: s.ID, Device: describeDevice(s.UserAgent), IP: s.IP,
-			Created: stampOf(s.CreatedAt), LastActive: stampOf(s.LastActiveAt),
+			Created: stampOf(lang, s.CreatedAt), LastActive: stampOf(lang, s.LastActiveAt),
 			Current: s.ID == sess.ID, RevokePath: sessionRevokePath(s.ID),
 		}
 		if item.Current {

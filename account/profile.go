@@ -13,6 +13,7 @@ import (
 	"github.com/orgid/orgid/rbac"
 	"github.com/orgid/orgid/storage"
 	"github.com/orgid/orgid/tenancy"
+	"github.com/orgid/orgid/ui"
 )
 
 // membersPerPage is how many members the profile lists at a time.
@@ -67,14 +68,16 @@ type profileForm struct {
 
 // profileView is the data of org-profile.html.
 type profileView struct {
-	Org           *tenancy.Organization
-	Path          string
-	Email         string
-	MyRole        string
-	Active        bool
-	Can           can
-	Notice, Error string
-	Form          profileForm
+	Org    *tenancy.Organization
+	Path   string
+	Email  string
+	MyRole string
+	Active bool
+	Can    can
+	Notice string
+	// Error is a message key, a ui.Message or text shown as it is.
+	Error any
+	Form  profileForm
 
 	Members            []memberItem
 	MembersTotal       int
@@ -186,7 +189,7 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, sess *id
 		for _, inv := range invitations {
 			v.Invitations = append(v.Invitations, invitationItem{
 				ID: inv.ID, Email: inv.EmailAddress, RoleName: names.of(inv.Role),
-				Expires: inv.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), Revocable: mayHandle(inv.Role),
+				Expires: ui.FormatDateTime(ui.RequestLanguage(r), inv.ExpiresAt), Revocable: mayHandle(inv.Role),
 			})
 		}
 	}

@@ -19,7 +19,8 @@ type switchView struct {
 	Invitations    []inviteItem
 	AllowPersonal  bool
 	PersonalActive bool
-	Error          string
+	// Error is a message key, a ui.Message or text shown as it is.
+	Error any
 }
 
 // switcher lists the user's memberships, the personal account (unless the
@@ -72,7 +73,7 @@ func (h *Handler) applySwitch(ctx context.Context, r *http.Request, sess *identi
 	return err
 }
 
-func (h *Handler) renderSwitch(w http.ResponseWriter, r *http.Request, sess *identity.Session, user *identity.User, status int, returnTo, message string) {
+func (h *Handler) renderSwitch(w http.ResponseWriter, r *http.Request, sess *identity.Session, user *identity.User, status int, returnTo string, message any) {
 	orgs, invites, err := h.userOrganizations(r.Context(), sess, user)
 	if err != nil {
 		h.fail(w, r, err)

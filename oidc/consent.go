@@ -93,7 +93,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := splitSpace(f.form().Get("scope"))
 	if r.Method == http.MethodGet {
-		p.pages.Render(w, http.StatusOK, "consent", "consent.title", uiLang(r), map[string]any{
+		p.pages.Render(w, http.StatusOK, "consent", "consent.title", p.pageLang(r, signInContext{flow: f}), map[string]any{
 			"ClientName": client.Name, "UserEmail": user.Email, "Scopes": describeScopes(scopes),
 			"Flow": f.id, "Action": PathConsent,
 		})
@@ -130,24 +130,34 @@ func (p *Provider) denyFlow(ctx context.Context, w http.ResponseWriter, r *http.
 	p.writeAuthorizeError(ctx, w, r, ar, reason)
 }
 
-// describeScopes turns scope names into what the user is agreeing to.
+// describeScopes turns scope names into what the user is agreeing to:
+// message keys of package ui's catalogs, or the scope's own name for a
+// scope orgid does not describe (a client's custom scope).
 func describeScopes(scopes []string) []string {
-	text := map[string]string{
-		"openid":          "Confirm your identity",
-		"profile":         "Your name and profile",
-		"email":           "Your email address",
-		"address":         "Your address",
-		"phone":           "Your phone number",
-		"offline_access":  "Stay signed in to the application",
-		ScopeOrganization: "Your organization, role and permissions",
-	}
 	var out []string
 	for _, s := range scopes {
-		if t, ok := text[s]; ok {
-			out = append(out, t)
-		} else {
-			out = append(out, s)
-		}
+		out = append(out, scopeDescription(s))
 	}
 	return out
+}
+
+// scopeDescription is the message key describing scope, or scope itself.
+func scopeDescription(scope string) string {
+	switch scope {
+	case "openid":
+		return "scope.openid"
+	case "profile":
+		return "scope.profile"
+	case "email":
+		return "scope.email"
+	case "address":
+		return "scope.address"
+	case "phone":
+		return "scope.phone"
+	case "offline_access":
+		return "scope.offline_access"
+	case ScopeOrganization:
+		return "scope.organization"
+	}
+	return scope
 }

@@ -1,17 +1,14 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"time"
-
-	_ "embed"
 
 	"github.com/ory/fosite"
 
@@ -29,37 +26,51 @@ import (
 // device code can be phished (RFC 8628 §5.4), then the organization
 // chooser — and ends in approveDevice instead of an authorization code.
 
-//go:embed pages/device.html
-var devicePageText string
-
-var devicePage = template.Must(template.New("device").Parse(devicePageText))
-
-// devicePageData is what the device page shows; Step is enter, confirm,
-// approved, denied or expired.
+// devicePageData is the data of package ui's device.html; Step is enter,
+// confirm, approved, denied or expired.
 type devicePageData struct {
-	Lang, Title, Brand, Step, Action string
-	Error, UserCode, ClientName      string
-	Email, Flow                      string
-	Scopes                           []string
+	Step, Action                string
+	UserCode, ClientName, Email string
+	Flow                        string
+	// Error is a message key or a ui.Message.
+	Error any
+	// Scopes are message keys (describeScopes).
+	Scopes []string
 }
 
-func (p *Provider) renderDevice(w http.ResponseWriter, r *http.Request, status int, d devicePageData) {
-	// The page's text is English only (it is not in package ui's catalogs
-	// yet), so it says so whatever the browser prefers.
-	d.Lang, d.Brand, d.Action = "en", p.brandName(), PathDevice
-	if d.Title == "" {
-		d.Title = "Connect a device"
+// deviceTitle is the page title (a message key) of a step; confirm's
+// names the client ({client}).
+func deviceTitle(step string) string {
+	switch step {
+	case "confirm":
+		return "device.confirm_heading"
+	case "approved":
+		return "device.approved_heading"
+	case "denied":
+		return "device.denied_heading"
+	case "expired":
+		return "device.expired_heading"
 	}
-	var buf bytes.Buffer
-	if err := devicePage.Execute(&buf, d); err != nil {
-		p.log.ErrorContext(r.Context(), "render device page", "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+	return "device.heading"
+}
+
+// renderDevice renders a step of the device page. Its language is the
+// ui_locales the page was opened with (/device?ui_locales=…, kept in the
+// form's action and in the flow f, when there is one), else the browser's
+// Accept-Language.
+func (p *Provider) renderDevice(w http.ResponseWriter, r *http.Request, f *flow, status int, d devicePageData) {
+	d.Action = deviceAction(r)
+	p.renderPage(w, false, status, "device", deviceTitle(d.Step), p.pageLang(r, signInContext{flow: f}), d, "client", d.ClientName)
+}
+
+// deviceAction is the device page's address for its forms and links,
+// keeping the language it was opened with (?ui_locales=), as the one tag
+// the page is in rather than whatever the link said.
+func deviceAction(r *http.Request) string {
+	if r.URL.Query().Get("ui_locales") != "" {
+		return PathDevice + "?" + url.Values{"ui_locales": {uiLang(r)}}.Encode()
 	}
-	ui.SecurityHeaders(w.Header())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	return PathDevice
 }
 
 // devicePage serves /device: the code entry form (GET, POST user_code)
@@ -74,7 +85,7 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet {
-		p.renderDevice(w, r, http.StatusOK, devicePageData{Step: "enter", UserCode: r.URL.Query().Get("user_code")})
+		p.renderDevice(w, r, nil, http.StatusOK, devicePageData{Step: "enter", UserCode: r.URL.Query().Get("user_code")})
 		return
 	}
 	ctx := withClientCache(r.Context())
@@ -86,14 +97,14 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())))
-		p.renderDevice(w, r, http.StatusTooManyRequests, devicePageData{Step: "enter", UserCode: typed,
-			Error: fmt.Sprintf("Too many attempts. Try again in %d minute(s).", max(int(wait.Minutes()+0.5), 1))})
+		p.renderDevice(w, r, nil, http.StatusTooManyRequests, devicePageData{Step: "enter", UserCode: typed,
+			Error: ui.PluralMsg("common.throttled", max(int(math.Ceil(wait.Minutes())), 1))})
 		return
 	}
 	row, err := p.deviceByUserCode(ctx, typed)
 	if errors.Is(err, storage.ErrNotFound) {
-		p.renderDevice(w, r, http.StatusBadRequest, devicePageData{Step: "enter", UserCode: typed,
-			Error: "That code is not valid. Check it, or start again on your device for a new one."})
+		p.renderDevice(w, r, nil, http.StatusBadRequest, devicePageData{Step: "enter", UserCode: typed,
+			Error: "device.error.invalid_code"})
 		return
 	}
 	if err != nil {
@@ -101,6 +112,10 @@ func (p *Provider) devicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := url.Values{"client_id": {row.ClientID}, "scope": {row.Scope}, "user_code": {normalizeUserCode(typed)}}
+	if r.URL.Query().Get("ui_locales") != "" {
+		// The sign-in pages of the flow speak the page's language.
+		form.Set("ui_locales", uiLang(r))
+	}
 	f, err := p.createFlow(ctx, p.browserID(w, r), row.ClientID, form, p.now().Truncate(time.Second), "")
 	if err == nil {
 		f.DeviceHash = &row.DeviceHash
@@ -127,7 +142,7 @@ func (p *Provider) deviceConfirmation(w http.ResponseWriter, r *http.Request) {
 	row, err := p.deviceByHash(ctx, *f.DeviceHash)
 	if err != nil || row.Status != deviceStatusPending || !row.live(p.now()) {
 		p.deleteFlow(ctx, f)
-		p.renderDevice(w, r, http.StatusBadRequest, devicePageData{Step: "expired"})
+		p.renderDevice(w, r, f, http.StatusBadRequest, devicePageData{Step: "expired"})
 		return
 	}
 	client, err := p.clients.Get(ctx, f.ClientID)
@@ -141,7 +156,7 @@ func (p *Provider) deviceConfirmation(w http.ResponseWriter, r *http.Request) {
 		if len(code) == userCodeLength {
 			code = code[:4] + "-" + code[4:]
 		}
-		p.renderDevice(w, r, http.StatusOK, devicePageData{Step: "confirm", Title: "Connect " + client.Name, ClientName: client.Name,
+		p.renderDevice(w, r, f, http.StatusOK, devicePageData{Step: "confirm", ClientName: client.Name,
 			Email: user.Email, UserCode: code, Flow: f.id, Scopes: describeScopes(splitSpace(form.Get("scope")))})
 		return
 	}
@@ -176,10 +191,10 @@ func (p *Provider) denyDevice(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	p.deleteFlow(ctx, f)
 	if !decided {
-		p.renderDevice(w, r, http.StatusBadRequest, devicePageData{Step: "expired"})
+		p.renderDevice(w, r, f, http.StatusBadRequest, devicePageData{Step: "expired"})
 		return
 	}
-	p.renderDevice(w, r, http.StatusOK, devicePageData{Step: "denied", Title: "Request denied"})
+	p.renderDevice(w, r, f, http.StatusOK, devicePageData{Step: "denied"})
 }
 
 // resumeDevice continues a device flow after a hosted page: the same
@@ -193,7 +208,7 @@ func (p *Provider) resumeDevice(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	if err != nil || row.Status != deviceStatusPending || !row.live(p.now()) {
 		p.deleteFlow(ctx, f)
-		p.renderDevice(w, r, http.StatusBadRequest, devicePageData{Step: "expired"})
+		p.renderDevice(w, r, f, http.StatusBadRequest, devicePageData{Step: "expired"})
 		return
 	}
 	client, err := p.clients.Get(ctx, f.ClientID)
@@ -244,9 +259,9 @@ func (p *Provider) approveDevice(ctx context.Context, w http.ResponseWriter, r *
 	}
 	p.deleteFlow(ctx, f)
 	if !decided {
-		p.renderDevice(w, r, http.StatusBadRequest, devicePageData{Step: "expired"})
+		p.renderDevice(w, r, f, http.StatusBadRequest, devicePageData{Step: "expired"})
 		return
 	}
 	p.metrics.authorizations.Inc()
-	p.renderDevice(w, r, http.StatusOK, devicePageData{Step: "approved", Title: "Device connected", ClientName: client.Name})
+	p.renderDevice(w, r, f, http.StatusOK, devicePageData{Step: "approved", ClientName: client.Name})
 }

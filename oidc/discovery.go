@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+
+	"github.com/orgid/orgid/ui"
 )
 
 // discoveryDocument is built once at start-up: the OpenID Connect
@@ -44,7 +46,7 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"request_uri_parameter_supported":                true,
 		"require_request_uri_registration":               false,
 		"request_object_signing_alg_values_supported":    requestObjectAlgs,
-		"ui_locales_supported":                           []string{"en"},
+		"ui_locales_supported":                           ui.Languages(),
 		"claims_locales_supported":                       []string{"en"},
 		"display_values_supported":                       []string{"page", "popup"},
 		"acr_values_supported":                           []string{acrPassword, acrMultiFactor},

@@ -51,7 +51,7 @@ func TestSignUpInsideAnAuthorizationFlow(t *testing.T) {
 
 		wrong := submit(t, b, srv, codePage, "code", map[string]string{"code": "000000"})
 		if mailedCode(t, srv, "grace@acme.example") != "000000" &&
-			(wrong.Status != http.StatusBadRequest || !strings.Contains(wrong.Body, "4 attempt(s) left")) {
+			(wrong.Status != http.StatusBadRequest || !strings.Contains(wrong.Body, "4 attempts left")) {
 			t.Fatalf("wrong code: %v", wrong)
 		}
 		done := submit(t, b, srv, codePage, "code", map[string]string{"code": mailedCode(t, srv, "grace@acme.example")})

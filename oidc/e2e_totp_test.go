@@ -97,7 +97,7 @@ func TestTOTPSecondFactor(t *testing.T) {
 		}
 
 		wrong := submit(t, b, srv, factorPage, "code", map[string]string{"code": "000000"})
-		if wrong.Status != http.StatusUnauthorized || !strings.Contains(wrong.Body, "4 attempt(s) left") {
+		if wrong.Status != http.StatusUnauthorized || !strings.Contains(wrong.Body, "4 attempts left") {
 			t.Fatalf("wrong code: %v", wrong)
 		}
 		// The confirmation's code was used; the next step's is accepted

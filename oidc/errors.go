@@ -68,16 +68,19 @@ func internalCause(rfc *fosite.RFC6749Error) string {
 	return rfc.DebugField
 }
 
-// authorizeErrorMessage explains to a person why their browser stopped here.
-func authorizeErrorMessage(rfc *fosite.RFC6749Error) string {
+// authorizeErrorMessage explains to a person why their browser stopped
+// here: a message key, a ui.Message, or — for the other protocol errors —
+// the error's own description, which is protocol text in English, shown
+// under the error code.
+func authorizeErrorMessage(rfc *fosite.RFC6749Error) any {
 	switch rfc.ErrorField {
 	case fosite.ErrInvalidClient.ErrorField:
-		return "The application that sent you here is not registered with this sign-in service."
+		return "error.unregistered_client"
 	case fosite.ErrInvalidRequest.ErrorField:
 		if rfc.HintField != "" {
-			return "The application sent an invalid request: " + rfc.HintField
+			return ui.Msg("error.invalid_app_request_detail", "detail", rfc.HintField)
 		}
-		return "The application sent an invalid request."
+		return "error.invalid_app_request"
 	default:
 		if rfc.HintField != "" {
 			return rfc.DescriptionField + " " + rfc.HintField
@@ -86,9 +89,10 @@ func authorizeErrorMessage(rfc *fosite.RFC6749Error) string {
 	}
 }
 
-// renderError shows an HTML error page.
-func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message, code string) {
-	p.pages.Render(w, status, "error", heading, uiLang(r), map[string]string{"Heading": heading, "Message": message, "Code": code})
+// renderError shows an HTML error page. heading is a message key; message
+// is one too, or a ui.Message.
+func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, heading string, message any, code string) {
+	p.pages.Render(w, status, "error", heading, uiLang(r), map[string]any{"Heading": heading, "Message": message, "Code": code})
 }
 
 // oauthError is a JSON error body (RFC 6749 §5.2).

@@ -29,7 +29,7 @@ func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	data["Email"] = email
 	if email == "" {
-		data["Error"] = "Enter your email address."
+		data["Error"] = "common.enter_email"
 		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "magic-link", "magic_link.heading", data)
 		return
 	}
@@ -46,7 +46,7 @@ func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if link != nil {
-		p.sendMail(ctx, p.magicLinkMail(link.User.Email, p.cfg.Issuer+c.url(PathMagicLinkVerify, "token", link.Token), identity.MagicLinkLifetime))
+		p.sendMail(ctx, p.magicLinkMail(p.pageLang(r, c), link.User.Email, p.cfg.Issuer+c.url(PathMagicLinkVerify, "token", link.Token), identity.MagicLinkLifetime))
 	}
 	data["Sent"] = true
 	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "common.check_email", data)

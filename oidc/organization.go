@@ -166,13 +166,14 @@ func (p *Provider) chooseOrganizationPage(w http.ResponseWriter, r *http.Request
 	if message != "" {
 		status = http.StatusBadRequest
 	}
-	p.pages.Render(w, status, "choose-organization", "choose_org.heading", uiLang(r), map[string]any{
+	p.pages.Render(w, status, "choose-organization", "choose_org.heading", p.pageLang(r, signInContext{flow: f}), map[string]any{
 		"Flow": f.id, "Action": PathChooseOrganization, "Organizations": orgs, "Invitations": invites,
 		"AllowPersonal": !p.cfg.RequireOrganization, "Error": message, "Email": user.Email,
 	})
 }
 
-// choiceError is a choice the user can correct on the page.
+// choiceError is a choice the user can correct on the page; message is a
+// message key.
 type choiceError struct{ message string }
 
 func (e *choiceError) Error() string { return e.message }
@@ -187,7 +188,7 @@ func (p *Provider) applyChoice(ctx context.Context, r *http.Request, user *ident
 			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, tenancy.ErrInvalid) ||
 				errors.Is(err, tenancy.ErrInvitationExpired) || errors.Is(err, tenancy.ErrInvitationRevoked) ||
 				errors.Is(err, tenancy.ErrInvitationAccepted) || errors.Is(err, tenancy.ErrMembershipLimit) {
-				return "", &choiceError{"That invitation can no longer be accepted."}
+				return "", &choiceError{"choose_org.error.invitation_invalid"}
 			}
 			return "", err
 		}
@@ -195,8 +196,11 @@ func (p *Provider) applyChoice(ctx context.Context, r *http.Request, user *ident
 	case r.PostFormValue("name") != "":
 		org, err := p.tenancy.CreateOrganization(ctx, tenancy.UserActor(user.ID), tenancy.NewOrganization{Name: r.PostFormValue("name")})
 		if err != nil {
-			if errors.Is(err, tenancy.ErrInvalid) || errors.Is(err, tenancy.ErrSlugTaken) {
-				return "", &choiceError{"That organization name cannot be used: " + err.Error()}
+			if errors.Is(err, tenancy.ErrSlugTaken) {
+				return "", &choiceError{"choose_org.error.name_taken"}
+			}
+			if errors.Is(err, tenancy.ErrInvalid) {
+				return "", &choiceError{"choose_org.error.name_invalid"}
 			}
 			return "", err
 		}
@@ -205,13 +209,13 @@ func (p *Provider) applyChoice(ctx context.Context, r *http.Request, user *ident
 	orgID := r.PostFormValue("org_id")
 	if orgID == "" {
 		if p.cfg.RequireOrganization {
-			return "", &choiceError{"Choose or create an organization to continue."}
+			return "", &choiceError{"choose_org.error.required"}
 		}
 		return "", nil
 	}
 	if _, err := p.tenancy.MembershipOf(ctx, user.ID, orgID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return "", &choiceError{"You are not a member of that organization."}
+			return "", &choiceError{"org_switch.error.not_member"}
 		}
 		return "", err
 	}

@@ -47,12 +47,12 @@ func (p *Provider) passkeySignInOptions(w http.ResponseWriter, r *http.Request) 
 	ctx := r.Context()
 	handle, options, err := p.identity.BeginPasskeySignIn(ctx, p.browserID(w, r))
 	if errors.Is(err, identity.ErrPasskeysDisabled) {
-		writeJSONError(w, http.StatusNotFound, "not_found", "Passkeys are not available.", "")
+		writeJSONError(w, http.StatusNotFound, "not_found", p.pages.Text(uiLang(r), "passkey.error.unavailable"), "")
 		return
 	}
 	if err != nil {
 		p.log.ErrorContext(ctx, "begin passkey sign-in", "error", err)
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "Please try again.", "")
+		writeJSONError(w, http.StatusInternalServerError, "server_error", p.pages.Text(uiLang(r), "error.try_again"), "")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -96,7 +96,7 @@ func (p *Provider) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request
 	sess, user, err := p.currentUser(ctx, r)
 	if err != nil {
 		p.log.ErrorContext(ctx, "passkey registration", "error", err)
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "Please try again.", "")
+		writeJSONError(w, http.StatusInternalServerError, "server_error", p.pages.Text(uiLang(r), "error.try_again"), "")
 		return
 	}
 	if sess == nil || p.now().Sub(sess.AuthTime) > reauthWindow {
@@ -106,12 +106,12 @@ func (p *Provider) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request
 	}
 	handle, options, err := p.identity.BeginPasskeyRegistration(ctx, user.ID, p.browserID(w, r))
 	if errors.Is(err, identity.ErrPasskeysDisabled) {
-		writeJSONError(w, http.StatusNotFound, "not_found", "Passkeys are not available.", "")
+		writeJSONError(w, http.StatusNotFound, "not_found", p.pages.Text(uiLang(r), "passkey.error.unavailable"), "")
 		return
 	}
 	if err != nil {
 		p.log.ErrorContext(ctx, "begin passkey registration", "error", err)
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "Please try again.", "")
+		writeJSONError(w, http.StatusInternalServerError, "server_error", p.pages.Text(uiLang(r), "error.try_again"), "")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -131,7 +131,7 @@ func (p *Provider) passkeyAction(ctx context.Context, w http.ResponseWriter, r *
 		case err != nil:
 			p.serverError(ctx, w, r, "add passkey", err)
 		default:
-			p.sendMail(ctx, p.securityNoticeMail(user.Email, "A passkey was added to your account."))
+			p.sendMail(ctx, p.securityNoticeMail(uiLang(r), user.Email, "mail.security.passkey_added"))
 			http.Redirect(w, r, PathAccountSecurity+"?notice=passkey-added", http.StatusSeeOther)
 		}
 	case "passkey-delete":
@@ -164,9 +164,9 @@ func (p *Provider) passkeyData(ctx context.Context, user *identity.User, data ma
 
 // renderPage renders a hosted page, with the passkey script allowed when
 // script is true.
-func (p *Provider) renderPage(w http.ResponseWriter, script bool, status int, page, title, lang string, data any) {
+func (p *Provider) renderPage(w http.ResponseWriter, script bool, status int, page, title, lang string, data any, titleArgs ...any) {
 	if script {
 		w = withScriptCSP{w}
 	}
-	p.pages.Render(w, status, page, title, lang, data)
+	p.pages.Render(w, status, page, title, lang, data, titleArgs...)
 }

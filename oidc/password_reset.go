@@ -31,7 +31,7 @@ func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	data["Email"] = email
 	if email == "" {
-		data["Error"] = "Enter your email address."
+		data["Error"] = "common.enter_email"
 		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "forgot-password", "forgot_password.heading", data)
 		return
 	}
@@ -47,7 +47,7 @@ func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if link != nil {
-		p.sendMail(ctx, p.passwordResetMail(link.User.Email, p.cfg.Issuer+c.url(PathResetPassword, "token", link.Token), identity.PasswordResetLifetime))
+		p.sendMail(ctx, p.passwordResetMail(p.pageLang(r, c), link.User.Email, p.cfg.Issuer+c.url(PathResetPassword, "token", link.Token), identity.PasswordResetLifetime))
 	}
 	data["Sent"] = true
 	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "common.check_email", data)
@@ -97,7 +97,7 @@ func (p *Provider) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
 		p.serverError(ctx, w, r, "reset password", err)
 		return
 	}
-	p.sendMail(ctx, p.securityNoticeMail(u.Email, "Your password was changed, and every session of your account was signed out."))
+	p.sendMail(ctx, p.securityNoticeMail(p.pageLang(r, c), u.Email, "mail.security.password_changed"))
 	// This browser's session (if any) ended with the others; a new one
 	// needs a sign-in, with the second factor when the user has one.
 	p.clearSessionCookie(w)

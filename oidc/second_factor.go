@@ -3,10 +3,10 @@ package oidc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/ui"
 )
 
 // acrMultiFactor is the acr of a session signed in with two factors;
@@ -48,7 +48,7 @@ func (p *Provider) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 		attempt = r.PostFormValue("attempt")
 	}
 	binding := p.browserID(w, r)
-	expired := func(status int, message string) {
+	expired := func(status int, message any) {
 		p.renderSignInPage(ctx, w, r, c, status, "second-factor", "second_factor.expired_heading", map[string]any{"Expired": true, "Error": message})
 	}
 	if r.Method == http.MethodGet {
@@ -71,11 +71,11 @@ func (p *Provider) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &wrong) && wrong.Remaining > 0:
 		p.metrics.signIns.WithLabelValues(methodSecondFactor, "invalid_credentials").Inc()
 		p.renderSecondFactor(ctx, w, r, c, http.StatusUnauthorized, attempt,
-			fmt.Sprintf("That code is incorrect. %d attempt(s) left.", wrong.Remaining))
+			ui.PluralMsg("second_factor.error.incorrect", wrong.Remaining))
 		return
 	case errors.As(err, &wrong), errors.Is(err, identity.ErrTooManyAttempts):
 		p.metrics.signIns.WithLabelValues(methodSecondFactor, "invalid_credentials").Inc()
-		expired(http.StatusUnauthorized, "Too many incorrect codes. Sign in again.")
+		expired(http.StatusUnauthorized, "second_factor.error.too_many")
 		return
 	case errors.As(err, &throttled):
 		p.metrics.signIns.WithLabelValues(methodSecondFactor, "throttled").Inc()
@@ -92,7 +92,9 @@ func (p *Provider) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 	p.finishSignIn(ctx, w, r, c, user, amr, methodSecondFactor)
 }
 
-func (p *Provider) renderSecondFactor(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, status int, attempt, message string) {
+// renderSecondFactor renders the code form; message is a message key or a
+// ui.Message ("" for none).
+func (p *Provider) renderSecondFactor(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, status int, attempt string, message any) {
 	p.renderSignInPage(ctx, w, r, c, status, "second-factor", "second_factor.heading", map[string]any{
 		"Attempt": attempt, "Error": message, "Action": PathSecondFactor,
 	})

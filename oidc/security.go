@@ -31,7 +31,7 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet {
-		p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Notice": securityNotices[r.URL.Query().Get("notice")]})
+		p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Notice": securityNotice(r.URL.Query().Get("notice"))})
 		return
 	}
 	if p.now().Sub(sess.AuthTime) > reauthWindow {
@@ -56,7 +56,7 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 		var throttled *identity.ThrottledError
 		switch {
 		case errors.Is(err, identity.ErrCodeInvalid), errors.As(err, &throttled):
-			message := "That code is incorrect. Check the time on your device and try the current code."
+			var message any = "security.error.totp_incorrect"
 			if throttled != nil {
 				message = throttledMessage(w, throttled)
 			}
@@ -71,7 +71,7 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			p.serverError(ctx, w, r, "confirm TOTP", err)
 		default:
-			p.sendMail(ctx, p.securityNoticeMail(user.Email, "Two-step verification with an authenticator app was turned on."))
+			p.sendMail(ctx, p.securityNoticeMail(uiLang(r), user.Email, "mail.security.totp_on"))
 			p.renderSecurity(ctx, w, r, user, http.StatusOK, map[string]any{"Codes": codes, "Notice": "security.notice.totp_on"})
 		}
 	case "totp-disable":
@@ -81,7 +81,7 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err == nil {
-			p.sendMail(ctx, p.securityNoticeMail(user.Email, "Two-step verification was turned off."))
+			p.sendMail(ctx, p.securityNoticeMail(uiLang(r), user.Email, "mail.security.totp_off"))
 		}
 		http.Redirect(w, r, PathAccountSecurity+"?notice=totp-disabled", http.StatusSeeOther)
 	case "recovery-regenerate":
@@ -102,18 +102,29 @@ func (p *Provider) securityPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var securityNotices = map[string]string{
-	"totp-disabled":   "Your authenticator app was removed. Sign-ins no longer ask for a second factor.",
-	"passkey-added":   "Your passkey was added.",
-	"passkey-removed": "The passkey was removed.",
-	"connected":       "The account was connected: you can sign in with it.",
-	"disconnected":    "The account was disconnected.",
+// securityNotice is the message key of a ?notice= of the security page,
+// or "" for none. Only these fixed notices are shown, never text from the
+// URL.
+func securityNotice(notice string) string {
+	switch notice {
+	case "totp-disabled":
+		return "security.notice.totp_removed"
+	case "passkey-added":
+		return "security.notice.passkey_added"
+	case "passkey-removed":
+		return "security.notice.passkey_removed"
+	case "connected":
+		return "security.notice.connected"
+	case "disconnected":
+		return "security.notice.disconnected"
+	}
+	return ""
 }
 
 // enrollmentData shows an authenticator being set up: its QR code (a data
 // URL, which the pages' Content-Security-Policy allows for images) and
 // its secret for typing.
-func enrollmentData(en *identity.TOTPEnrollment, message string) map[string]any {
+func enrollmentData(en *identity.TOTPEnrollment, message any) map[string]any {
 	return map[string]any{
 		"Enroll":  true,
 		"QRCode":  template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRCodePNG)),

@@ -12,6 +12,7 @@ import (
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/internal/clientip"
 	"github.com/orgid/orgid/internal/returnto"
+	"github.com/orgid/orgid/ui"
 )
 
 // signInPage renders the hosted sign-in form (GET) and checks credentials
@@ -66,11 +67,12 @@ const (
 	methodUpstream  = "upstream"
 )
 
-// throttledMessage sets Retry-After and says how long to wait.
-func throttledMessage(w http.ResponseWriter, t *identity.ThrottledError) string {
+// throttledMessage sets Retry-After and says how long to wait, in whole
+// minutes (at least one).
+func throttledMessage(w http.ResponseWriter, t *identity.ThrottledError) ui.Message {
 	minutes := int(math.Ceil(t.RetryAfter.Minutes()))
 	w.Header().Set("Retry-After", fmt.Sprint(max(int(math.Ceil(t.RetryAfter.Seconds())), 1)))
-	return fmt.Sprintf("Too many attempts. Try again in %d minute(s).", max(minutes, 1))
+	return ui.PluralMsg("common.throttled", max(minutes, 1))
 }
 
 // serverError logs err and answers with the generic error page.
@@ -126,17 +128,19 @@ func (p *Provider) continueSignedIn(ctx context.Context, w http.ResponseWriter, 
 	http.Redirect(w, r, flowURL(PathResume, f), http.StatusSeeOther)
 }
 
-func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, status int, identifier, message string) {
+// renderSignIn renders the sign-in form; message is what went wrong: a
+// message key or a ui.Message ("" for nothing).
+func (p *Provider) renderSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, c signInContext, status int, identifier string, message any) {
 	data := map[string]any{"Error": message, "Identifier": identifier, "Action": PathSignIn}
 	if r.Method == http.MethodGet {
 		switch r.URL.Query().Get("notice") {
 		case "password_changed":
-			data["Notice"] = "Your password has been changed and you were signed out everywhere. Sign in with your new password."
+			data["Notice"] = "sign_in.notice.password_changed"
 			if identifier == "" {
 				data["Identifier"] = r.URL.Query().Get("login_hint")
 			}
 		case "reauthenticate":
-			data["Notice"] = "Confirm it is you: sign in again to change your security settings."
+			data["Notice"] = "sign_in.notice.reauthenticate"
 			if _, u, err := p.currentUser(ctx, r); err == nil && u != nil && identifier == "" {
 				data["Identifier"] = u.Email
 			}

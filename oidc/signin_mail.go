@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -45,65 +44,55 @@ func (p *Provider) brandName() string {
 	return "orgid"
 }
 
-func (p *Provider) verificationCodeMail(to, code string) mail.Message {
+// The messages below are written in lang, the language of the page that
+// sent them (pageLang or uiLang), so that a German sign-up gets a German
+// code; package ui's catalogs hold their text (mail.*).
+
+func (p *Provider) verificationCodeMail(lang, to, code string) mail.Message {
 	name := p.brandName()
 	return mail.Message{
 		To:      to,
-		Subject: fmt.Sprintf("%s is your %s verification code", code, name),
-		Text: fmt.Sprintf("Enter this code to verify your email address:\n\n%s\n\n"+
-			"It expires in %d minutes. If you did not ask for it, ignore this email: nothing changes without the code.\n",
-			code, int(identity.CodeLifetime.Minutes())),
+		Subject: p.pages.Text(lang, "mail.code.subject", "code", code, "service", name),
+		Text:    p.pages.Text(lang, "mail.code.body", "code", code, "minutes", int(identity.CodeLifetime.Minutes())),
 	}
 }
 
 // accountExistsMail answers a sign-up for an address that already has an
 // account, in place of a code: the owner learns what happened, the person
 // who signed up learns nothing from the page.
-func (p *Provider) accountExistsMail(to string) mail.Message {
+func (p *Provider) accountExistsMail(lang, to string) mail.Message {
 	name := p.brandName()
 	return mail.Message{
 		To:      to,
-		Subject: "You already have a " + name + " account",
-		Text: fmt.Sprintf("Someone tried to sign up for %s with this email address, which already has an account.\n\n"+
-			"If it was you, sign in: %s%s\nForgot your password? Reset it: %s%s\n\n"+
-			"If it was not you, ignore this email: your account has not changed.\n",
-			name, p.cfg.Issuer, PathSignIn, p.cfg.Issuer, PathForgotPassword),
+		Subject: p.pages.Text(lang, "mail.account_exists.subject", "service", name),
+		Text: p.pages.Text(lang, "mail.account_exists.body", "service", name,
+			"sign_in_url", p.cfg.Issuer+PathSignIn, "reset_url", p.cfg.Issuer+PathForgotPassword),
 	}
 }
 
-func (p *Provider) passwordResetMail(to, link string, lifetime time.Duration) mail.Message {
-	name := p.brandName()
+func (p *Provider) passwordResetMail(lang, to, link string, lifetime time.Duration) mail.Message {
 	return mail.Message{
 		To:      to,
-		Subject: "Reset your " + name + " password",
-		Text: fmt.Sprintf("Open this link to choose a new password:\n\n%s\n\n"+
-			"It works once and expires in %d minutes. Choosing a new password signs you out everywhere.\n"+
-			"If you did not ask to reset your password, ignore this email: your password has not changed.\n",
-			link, int(lifetime.Minutes())),
+		Subject: p.pages.Text(lang, "mail.password_reset.subject", "service", p.brandName()),
+		Text:    p.pages.Text(lang, "mail.password_reset.body", "link", link, "minutes", int(lifetime.Minutes())),
 	}
 }
 
-func (p *Provider) magicLinkMail(to, link string, lifetime time.Duration) mail.Message {
-	name := p.brandName()
+func (p *Provider) magicLinkMail(lang, to, link string, lifetime time.Duration) mail.Message {
 	return mail.Message{
 		To:      to,
-		Subject: "Your " + name + " sign-in link",
-		Text: fmt.Sprintf("Open this link to sign in:\n\n%s\n\n"+
-			"It works once, only in the browser where you asked for it, and expires in %d minutes.\n"+
-			"If you did not ask for it, ignore this email.\n",
-			link, int(lifetime.Minutes())),
+		Subject: p.pages.Text(lang, "mail.magic_link.subject", "service", p.brandName()),
+		Text:    p.pages.Text(lang, "mail.magic_link.body", "link", link, "minutes", int(lifetime.Minutes())),
 	}
 }
 
 // securityNoticeMail tells a user that what protects their account
 // changed (ASVS 6.3.7), so that a change they did not make does not go
-// unnoticed.
-func (p *Provider) securityNoticeMail(to, change string) mail.Message {
-	name := p.brandName()
+// unnoticed. change says what changed: a message key or a ui.Message.
+func (p *Provider) securityNoticeMail(lang, to string, change any) mail.Message {
 	return mail.Message{
 		To:      to,
-		Subject: "Security change on your " + name + " account",
-		Text: fmt.Sprintf("%s\n\nIf you made this change, there is nothing to do. If you did not, reset your password now: %s%s\n",
-			change, p.cfg.Issuer, PathForgotPassword),
+		Subject: p.pages.Text(lang, "mail.security.subject", "service", p.brandName()),
+		Text:    p.pages.Text(lang, "mail.security.body", "change", p.pages.Text(lang, change), "reset_url", p.cfg.Issuer+PathForgotPassword),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/ui"
 )
 
 // signUpAvailable reports whether the hosted sign-up page is on: the
@@ -65,20 +66,22 @@ func (p *Provider) signUpPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.AccountExists {
-		p.sendMail(ctx, p.accountExistsMail(v.Email))
+		p.sendMail(ctx, p.accountExistsMail(p.pageLang(r, c), v.Email))
 	} else {
-		p.sendMail(ctx, p.verificationCodeMail(v.Email, v.Code))
+		p.sendMail(ctx, p.verificationCodeMail(p.pageLang(r, c), v.Email, v.Code))
 	}
 	http.Redirect(w, r, c.url(PathVerifyEmail, "verification", v.ID), http.StatusSeeOther)
 }
 
-// signUpFieldMessage is a validation message in the sign-up form's words.
-func signUpFieldMessage(e *identity.ValidationError) string {
+// signUpFieldMessage is a validation message in the sign-up form's words:
+// the names' messages say which name they are about, with the form's own
+// label. (identity's messages themselves are English text.)
+func signUpFieldMessage(e *identity.ValidationError) any {
 	switch e.Field {
 	case "first_name":
-		return "First name: " + e.Message
+		return ui.Msg("sign_up.error.field", "field", ui.Msg("common.first_name"), "message", e.Message)
 	case "last_name":
-		return "Last name: " + e.Message
+		return ui.Msg("sign_up.error.field", "field", ui.Msg("common.last_name"), "message", e.Message)
 	}
 	return e.Message
 }

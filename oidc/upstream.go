@@ -8,6 +8,7 @@ import (
 
 	"github.com/orgid/orgid/identity"
 	"github.com/orgid/orgid/storage"
+	"github.com/orgid/orgid/ui"
 )
 
 // Upstream sign-in: the sign-in page's provider buttons post to
@@ -130,23 +131,30 @@ func (p *Provider) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 	p.firstFactorDone(ctx, w, r, c, res.User, []string{identity.AMRFederated}, methodUpstream)
 }
 
-// upstreamErrorMessage says why an upstream sign-in did not sign in.
-func upstreamErrorMessage(prov *identity.IdentityProvider, err error) (int, string) {
-	name := "the provider"
-	if prov != nil {
-		name = prov.Name
+// upstreamErrorMessage says why an upstream sign-in did not sign in: a
+// message naming the provider. prov is nil only when the provider could
+// not be loaded (removed during the sign-in), which is a failure with no
+// name to give.
+func upstreamErrorMessage(prov *identity.IdentityProvider, err error) (int, any) {
+	if errors.Is(err, identity.ErrInvalidCredentials) {
+		return http.StatusUnauthorized, "sign_in.error.upstream_refused"
 	}
+	if prov == nil {
+		return http.StatusBadGateway, "sign_in.error.upstream_failed_unknown"
+	}
+	var status int
+	var key string
 	switch {
 	case errors.Is(err, identity.ErrUpstreamEmailUnverified):
-		return http.StatusUnauthorized, "Your " + name + " account has no verified email address. Verify it there, or sign in another way."
+		status, key = http.StatusUnauthorized, "sign_in.error.upstream_unverified"
 	case errors.Is(err, identity.ErrUpstreamAccountExists):
-		return http.StatusConflict, "An account with this email address already exists. Sign in to it another way, then connect " + name + " on your security page."
+		status, key = http.StatusConflict, "sign_in.error.upstream_exists"
 	case errors.Is(err, identity.ErrSignUpDisabled):
-		return http.StatusUnauthorized, "No account is connected to this " + name + " account."
-	case errors.Is(err, identity.ErrInvalidCredentials):
-		return http.StatusUnauthorized, "You cannot sign in with this account."
+		status, key = http.StatusUnauthorized, "sign_in.error.upstream_no_account"
+	default:
+		status, key = http.StatusBadGateway, "sign_in.error.upstream_failed"
 	}
-	return http.StatusBadGateway, "Sign-in with " + name + " failed. Please try again."
+	return status, ui.Msg(key, "provider", prov.Name)
 }
 
 func (p *Provider) upstreamExpired(w http.ResponseWriter, r *http.Request) {
@@ -163,12 +171,12 @@ func (p *Provider) upstreamConnected(ctx context.Context, w http.ResponseWriter,
 	}
 	switch {
 	case errors.Is(err, identity.ErrIdentityTaken):
-		p.renderSecurity(ctx, w, r, user, http.StatusConflict, map[string]any{"Error": "This " + res.Provider.Name + " account is connected to another account."})
+		p.renderSecurity(ctx, w, r, user, http.StatusConflict, map[string]any{"Error": ui.Msg("security.error.connected_elsewhere", "provider", res.Provider.Name)})
 	case err != nil:
 		p.log.WarnContext(ctx, "connect upstream identity", "provider", res.Provider.Slug, "error", err)
-		p.renderSecurity(ctx, w, r, user, http.StatusBadGateway, map[string]any{"Error": "Connecting " + res.Provider.Name + " failed. Please try again."})
+		p.renderSecurity(ctx, w, r, user, http.StatusBadGateway, map[string]any{"Error": ui.Msg("security.error.connect_failed", "provider", res.Provider.Name)})
 	default:
-		p.sendMail(ctx, p.securityNoticeMail(user.Email, "Your "+res.Provider.Name+" account was connected: it can now sign in to your account."))
+		p.sendMail(ctx, p.securityNoticeMail(uiLang(r), user.Email, ui.Msg("mail.security.connected", "provider", res.Provider.Name)))
 		http.Redirect(w, r, PathAccountSecurity+"?notice=connected", http.StatusSeeOther)
 	}
 }

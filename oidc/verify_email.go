@@ -3,10 +3,10 @@ package oidc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/ui"
 )
 
 // verifyEmailPage is where an emailed 6-digit code is entered: the code of
@@ -53,7 +53,7 @@ func (p *Provider) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Verification": verification, "Email": v.Email, "SignUp": v.Purpose == identity.VerifySignUp}
 	if r.Method == http.MethodGet {
 		if r.URL.Query().Get("notice") == "resent" {
-			data["Notice"] = "We sent a new code."
+			data["Notice"] = "verify_email.notice.resent"
 		}
 		p.renderVerifyEmail(ctx, w, r, c, http.StatusOK, data)
 		return
@@ -64,18 +64,18 @@ func (p *Provider) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
 	var throttled *identity.ThrottledError
 	switch {
 	case errors.As(err, &wrong):
-		data["Error"] = fmt.Sprintf("That code is incorrect. %d attempt(s) left.", wrong.Remaining)
+		data["Error"] = ui.PluralMsg("verify_email.error.incorrect", wrong.Remaining)
 		if wrong.Remaining == 0 {
-			data["Error"] = "That code is incorrect. Send a new code to try again."
+			data["Error"] = "verify_email.error.incorrect_resend"
 		}
 		p.renderVerifyEmail(ctx, w, r, c, http.StatusBadRequest, data)
 		return
 	case errors.Is(err, identity.ErrTooManyAttempts):
-		data["Error"] = "Too many incorrect codes. Send a new code to try again."
+		data["Error"] = "verify_email.error.too_many"
 		p.renderVerifyEmail(ctx, w, r, c, http.StatusBadRequest, data)
 		return
 	case errors.Is(err, identity.ErrCodeExpired):
-		data["Error"] = "This code has expired. Send a new code."
+		data["Error"] = "verify_email.error.expired"
 		p.renderVerifyEmail(ctx, w, r, c, http.StatusBadRequest, data)
 		return
 	case errors.As(err, &throttled):
@@ -88,7 +88,7 @@ func (p *Provider) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, identity.ErrEmailTaken):
 		// Only whoever read the code gets here: the address's owner, who
 		// signed up twice at once.
-		data["Error"] = "This email address already has an account. Sign in instead."
+		data["Error"] = "verify_email.error.taken"
 		p.renderVerifyEmail(ctx, w, r, c, http.StatusConflict, data)
 		return
 	case err != nil:
@@ -124,7 +124,7 @@ func (p *Provider) verifyOwnEmail(ctx context.Context, w http.ResponseWriter, r 
 	data := map[string]any{"Email": user.Email, "Verified": user.EmailVerified, "Send": !user.EmailVerified,
 		"ContinueURL": localPath(c.returnTo)}
 	if r.URL.Query().Get("notice") == "verified" {
-		data["Notice"] = "Your email address is verified."
+		data["Notice"] = "verify_email.notice.verified"
 	}
 	p.renderVerifyEmail(ctx, w, r, c, http.StatusOK, data)
 }
@@ -154,7 +154,7 @@ func (p *Provider) sendVerificationCode(ctx context.Context, w http.ResponseWrit
 		p.serverError(ctx, w, r, "start email verification", err)
 		return
 	}
-	p.sendMail(ctx, p.verificationCodeMail(v.Email, v.Code))
+	p.sendMail(ctx, p.verificationCodeMail(p.pageLang(r, c), v.Email, v.Code))
 	http.Redirect(w, r, c.url(PathVerifyEmail, "verification", v.ID), http.StatusSeeOther)
 }
 
@@ -167,7 +167,7 @@ func (p *Provider) resendVerificationCode(ctx context.Context, w http.ResponseWr
 		p.renderVerifyEmail(ctx, w, r, c, http.StatusBadRequest, map[string]any{"Gone": true})
 		return
 	case errors.As(err, &throttled):
-		data := map[string]any{"Verification": verification, "Error": "Wait a moment before asking for another code."}
+		data := map[string]any{"Verification": verification, "Error": "verify_email.error.wait"}
 		if pending, err := p.identity.PendingEmailVerification(ctx, verification, binding); err == nil {
 			data["Email"], data["SignUp"] = pending.Email, pending.Purpose == identity.VerifySignUp
 		}
@@ -179,9 +179,9 @@ func (p *Provider) resendVerificationCode(ctx context.Context, w http.ResponseWr
 		return
 	}
 	if v.AccountExists {
-		p.sendMail(ctx, p.accountExistsMail(v.Email))
+		p.sendMail(ctx, p.accountExistsMail(p.pageLang(r, c), v.Email))
 	} else {
-		p.sendMail(ctx, p.verificationCodeMail(v.Email, v.Code))
+		p.sendMail(ctx, p.verificationCodeMail(p.pageLang(r, c), v.Email, v.Code))
 	}
 	http.Redirect(w, r, c.url(PathVerifyEmail, "verification", verification, "notice", "resent"), http.StatusSeeOther)
 }

@@ -16,10 +16,15 @@
 // {{tn "key" n}} (plural forms key.one and key.other); placeholders are
 // named, {email}. A key a catalog lacks falls back to English. Go code
 // passes keys too — the title of Render, and messages such as an error in
-// a page's data — and may pass text that is no key (a name, a protocol
-// error's hint), which is shown as it is. Language picks the language:
-// the authorization request's ui_locales, else Accept-Language, else
-// English; the page's <html lang> and Content-Language say which.
+// a page's data, as a key or a Message (Msg, PluralMsg) when it has
+// placeholders; an argument that is itself a Message is translated too —
+// and may pass text that is no key (a name, a protocol error's hint),
+// which is shown as it is. Language picks the language: the authorization
+// request's ui_locales, else Accept-Language, else English; the page's
+// <html lang> and Content-Language say which. Text translates for what is
+// not a page (the mail a page sends, in the page's language), and
+// FormatDate, FormatDateTime and the templates' {{date t}} write moments
+// the way the language does, in UTC.
 //
 // Theming. A Brand (name, logo, accent and background colours) is
 // validated once in New; /theme.css carries its colours as CSS custom

@@ -109,7 +109,8 @@ func fixtures() []pageCase {
 		{"security", "codes", security(m{"Codes": []string{"aaaa-bbbb", "cccc-dddd"}})},
 		{"security", "nothing", security(m{"Factors": m{"TOTP": false, "RecoveryCodesLeft": 0}, "PasskeyList": nil, "Identities": nil})},
 		{"device", "enter", m{"Step": "enter", "Action": "/device", "UserCode": "", "Error": ""}},
-		{"device", "enter, error", m{"Step": "enter", "Action": "/device", "UserCode": "WDJB-MJHT", "Error": "That code is not valid."}},
+		{"device", "enter, error", m{"Step": "enter", "Action": "/device", "UserCode": "WDJB-MJHT", "Error": "device.error.invalid_code"}},
+		{"device", "enter, throttled", m{"Step": "enter", "Action": "/device?ui_locales=de", "UserCode": "WDJB-MJHT", "Error": PluralMsg("common.throttled", 2)}},
 		{"device", "confirm", m{"Step": "confirm", "Action": "/device", "UserCode": "WDJB-MJHT", "ClientName": "TV app", "Email": "ada@example.com", "Flow": "flow_1", "Scopes": []string{"scope.openid", "scope.profile"}}},
 		{"device", "approved", m{"Step": "approved", "Action": "/device", "ClientName": "TV app"}},
 		{"device", "denied", m{"Step": "denied", "Action": "/device"}},
@@ -128,7 +129,7 @@ func fixtures() []pageCase {
 			"FieldErrors": map[string]string{"first_name": "First name is too long.", "username": "account.profile.error.username_taken", "image_url": "Use https.", "new_password": "account.password.error.new_missing", "confirm_password": "account.password.error.mismatch", "confirm_email": "Type your address.", "last_name": "Too long."},
 		}},
 		{"account-sessions", "sessions", m{"Nav": nav, "Notice": "", "Error": "", "Others": 1, "Sessions": []m{
-			{"ID": "sess_1", "Device": "Firefox on Linux", "IP": "127.0.0.1", "Current": true, "Created": stamp, "LastActive": stamp, "RevokePath": ""},
+			{"ID": "sess_1", "Device": Msg("account.sessions.device", "browser", "Firefox", "system", "Linux"), "IP": "127.0.0.1", "Current": true, "Created": stamp, "LastActive": stamp, "RevokePath": ""},
 			{"ID": "sess_2", "Device": "Safari on macOS", "IP": "", "Current": false, "Created": stamp, "LastActive": stamp, "RevokePath": "/account/sessions/sess_2/revoke"},
 		}}},
 		{"account-applications", "list", m{"Nav": nav, "Notice": "account.notice.access_removed", "Error": "", "Applications": []m{

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -182,7 +183,17 @@ func (l localizer) text(key any, args ...any) string {
 	if !ok {
 		return k
 	}
-	return fill(s, args, func(v any) string { return fmt.Sprint(v) })
+	return fill(s, args, l.arg)
+}
+
+// arg formats a placeholder's value: a Message is translated too (a
+// message inside a message: the change a security mail reports, the parts
+// of a device's description), anything else is shown as it is.
+func (l localizer) arg(v any) string {
+	if m, ok := v.(Message); ok {
+		return l.text(m)
+	}
+	return fmt.Sprint(v)
 }
 
 // html translates key into HTML: the text is escaped, and so is every
@@ -197,7 +208,7 @@ func (l localizer) html(key string, args ...any) template.HTML {
 		if h, ok := v.(template.HTML); ok {
 			return string(h)
 		}
-		return template.HTMLEscapeString(fmt.Sprint(v))
+		return template.HTMLEscapeString(l.arg(v))
 	}))
 }
 
@@ -280,6 +291,8 @@ func (l localizer) funcs() template.FuncMap {
 		"th": l.html,
 		// tn translates the plural form of a key for a count.
 		"tn": l.plural,
+		// date writes a moment's day the way lang does (FormatDate).
+		"date": func(t time.Time) string { return FormatDate(l.lang, t) },
 		// strong emphasises an argument of th.
 		"strong": func(v any) template.HTML {
 			return template.HTML("<strong>" + template.HTMLEscapeString(fmt.Sprint(v)) + "</strong>")

@@ -308,3 +308,51 @@ func TestRenderKeepsFormContract(t *testing.T) {
 		}
 	}
 }
+
+func TestMessagesInsideMessagesAreTranslated(t *testing.T) {
+	l := localizer{lang: "de", msgs: catalog{
+		"device":  "{browser} unter {system}",
+		"mail":    "{change} Prüfen Sie das.",
+		"changed": "Passwort von {name} geändert.",
+		"label":   "{device} abmelden",
+	}, fallback: catalog{}}
+	device := Msg("device", "browser", "Firefox", "system", "Linux")
+	for _, tc := range []struct {
+		key  any
+		args []any
+		want string
+	}{
+		{"label", []any{"device", device}, "Firefox unter Linux abmelden"},
+		{Msg("mail", "change", Msg("changed", "name", "Ada")), nil, "Passwort von Ada geändert. Prüfen Sie das."},
+		// A plain string argument is shown as it is, even when it is a key.
+		{"label", []any{"device", "device"}, "device abmelden"},
+	} {
+		if got := l.text(tc.key, tc.args...); got != tc.want {
+			t.Errorf("text(%v, %v) = %q, want %q", tc.key, tc.args, got, tc.want)
+		}
+	}
+	l.msgs["x"] = "<i>{device}</i>"
+	if got, want := l.html("x", "device", Msg("device", "browser", "<script>", "system", "Linux")), template.HTML("&lt;i&gt;&lt;script&gt; unter Linux&lt;/i&gt;"); got != want {
+		t.Errorf("html() = %q, want %q (a translated argument is escaped)", got, want)
+	}
+}
+
+func TestRendererTextTakesKeysAndMessages(t *testing.T) {
+	r := newTestRenderer(t, Brand{})
+	for _, tc := range []struct {
+		lang string
+		key  any
+		args []any
+		want string
+	}{
+		{"de", "sign_in.heading", nil, "Anmelden"},
+		{"fr-CA", PluralMsg("common.throttled", 1), nil, "Trop de tentatives. Réessayez dans 1 minute."},
+		{"es", Msg("sign_in.error.upstream_failed", "provider", "Acme"), nil, "No se ha podido iniciar sesión con Acme. Vuelve a intentarlo."},
+		{"ja", "mail.code.subject", []any{"code", "123456", "service", "id.example.com"}, "123456 is your id.example.com verification code"},
+		{"de", "Not a key.", nil, "Not a key."},
+	} {
+		if got := r.Text(tc.lang, tc.key, tc.args...); got != tc.want {
+			t.Errorf("Text(%q, %v, %v) = %q, want %q", tc.lang, tc.key, tc.args, got, tc.want)
+		}
+	}
+}

@@ -127,10 +127,11 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, page, title, lang s
 	_, _ = w.Write(buf.Bytes())
 }
 
-// Text translates a message key into lang, for text a page's owner puts
-// somewhere other than a page (a mail subject, say). A string that is no
+// Text translates a message into lang, for text a page's owner puts
+// somewhere other than a page (a mail, say, or a JSON error a page's
+// script shows). key is a message key or a Message; a string that is no
 // key is returned as it is.
-func (r *Renderer) Text(lang, key string, args ...any) string {
+func (r *Renderer) Text(lang string, key any, args ...any) string {
 	return r.locale[Language(lang, "")].text(key, args...)
 }
 
