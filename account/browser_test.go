@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/browsertest"
 	"github.com/orgid/orgid/internal/servertest"
 	"github.com/orgid/orgid/oidc"
 	"github.com/orgid/orgid/rbac"
@@ -36,47 +35,8 @@ import (
 // stepTimeout bounds one browser step.
 const stepTimeout = 30 * time.Second
 
-// startChromium starts Debian's chromium headless, or skips the test when
-// it is not installed — unless ORGID_REQUIRE_BROWSER=1 (CI), so that CI
-// cannot pass by skipping.
-func startChromium(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("ORGID_REQUIRE_BROWSER") == "1" {
-			t.Fatal("chromium is not installed and ORGID_REQUIRE_BROWSER=1 (install it: apt-get install -y chromium)")
-		}
-		t.Skip("chromium is not installed; set ORGID_REQUIRE_BROWSER=1 to fail instead")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+// startChromium starts the browser (package browsertest).
+func startChromium(t *testing.T) context.Context { return browsertest.Start(t) }
 
 // tab is one user's browser: a browser context of its own (own cookies).
 type tab struct {

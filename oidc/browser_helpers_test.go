@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/orgid/orgid/internal/browsertest"
 	"github.com/orgid/orgid/internal/servertest"
 	"github.com/orgid/orgid/oidc"
 )
@@ -25,38 +24,8 @@ import (
 
 const browserStep = 30 * time.Second
 
-// chromium starts a headless chromium for the test and returns its
-// context.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("ORGID_REQUIRE_BROWSER") == "1" {
-			t.Fatal("chromium is not installed and ORGID_REQUIRE_BROWSER=1 (apt-get install -y chromium)")
-		}
-		t.Skip("chromium is not installed; ORGID_REQUIRE_BROWSER=1 makes this a failure")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+// chromium starts the browser (package browsertest).
+func chromium(t *testing.T) context.Context { return browsertest.Start(t) }
 
 // page is one browser context (its own cookies) on one tab.
 type page struct {

@@ -3,13 +3,12 @@ package ui_test
 import (
 	"context"
 	"net/url"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/orgid/orgid/internal/browsertest"
 	"github.com/orgid/orgid/internal/server"
 	"github.com/orgid/orgid/internal/servertest"
 	"github.com/orgid/orgid/storage/storagetest"
@@ -21,49 +20,10 @@ import (
 // stylesheet is applied — the accent on the button, with the text colour
 // picked for contrast.
 
-// startChromium starts Debian's chromium headless, or skips the test when
-// it is not installed — unless ORGID_REQUIRE_BROWSER=1 (CI), so that CI
-// cannot pass by skipping.
+// startChromium starts the browser (package browsertest). Its own language
+// is English: the page must be German because the request asked for it.
 func startChromium(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("ORGID_REQUIRE_BROWSER") == "1" {
-			t.Fatal("chromium is not installed and ORGID_REQUIRE_BROWSER=1 (install it: apt-get install -y chromium)")
-		}
-		t.Skip("chromium is not installed; set ORGID_REQUIRE_BROWSER=1 to fail instead")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// The browser's own language is English: the page must be German
-		// because the request asked for it.
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return browsertest.Start(t, chromedp.Flag("lang", "en-US"))
 }
 
 func TestGermanBrandedSignInPageInChromium(t *testing.T) {
