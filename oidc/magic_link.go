@@ -1,55 +1,28 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/mail"
 )
 
 // magicLinkPage asks for an address (GET) and mails a sign-in link to its
-// account, bound to this browser (POST); the answer does not depend on
-// whether the address has an account.
+// account, bound to this browser (POST).
 func (p *Provider) magicLinkPage(w http.ResponseWriter, r *http.Request) {
-	if p.mailer == nil {
-		p.renderError(w, r, http.StatusNotFound, "error.magic_link_unavailable", "error.magic_link_unavailable_hint", "")
-		return
-	}
-	ctx, c, ok := p.loadSignInContext(w, r)
-	if !ok {
-		return
-	}
-	data := map[string]any{}
-	if r.Method == http.MethodGet {
-		data["Email"] = hintedEmail(c)
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "magic_link.heading", data)
-		return
-	}
-	email := strings.TrimSpace(r.PostFormValue("email"))
-	data["Email"] = email
-	if email == "" {
-		data["Error"] = "common.enter_email"
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "magic-link", "magic_link.heading", data)
-		return
-	}
-	link, err := p.identity.RequestMagicLink(ctx, email, p.browserID(w, r), clientIP(r))
-	var throttled *identity.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		p.metrics.signIns.WithLabelValues(methodMagicLink, "throttled").Inc()
-		data["Error"] = throttledMessage(w, throttled)
-		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "magic-link", "magic_link.heading", data)
-		return
-	case err != nil:
-		p.serverError(ctx, w, r, "request magic link", err)
-		return
-	}
-	if link != nil {
-		p.sendMail(ctx, p.magicLinkMail(p.pageLang(r, c), link.User.Email, p.cfg.Issuer+c.url(PathMagicLinkVerify, "token", link.Token), identity.MagicLinkLifetime))
-	}
-	data["Sent"] = true
-	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "magic-link", "common.check_email", data)
+	p.emailLinkPage(w, r, emailLinkForm{
+		template: "magic-link", heading: "magic_link.heading",
+		unavailable: "error.magic_link_unavailable", unavailableHint: "error.magic_link_unavailable_hint",
+		method: methodMagicLink, what: "request magic link", landing: PathMagicLinkVerify,
+		request: func(ctx context.Context, email, browser, ip string) (*identity.EmailLink, error) {
+			return p.identity.RequestMagicLink(ctx, email, browser, ip)
+		},
+		mail: func(lang, to, link string) mail.Message {
+			return p.magicLinkMail(lang, to, link, identity.MagicLinkLifetime)
+		},
+	})
 }
 
 // magicLinkVerifyPage is where a sign-in link lands. Opening it (GET)

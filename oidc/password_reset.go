@@ -7,50 +7,23 @@ import (
 	"strings"
 
 	"github.com/orgid/orgid/identity"
+	"github.com/orgid/orgid/internal/mail"
 )
 
 // forgotPasswordPage asks for an address (GET) and mails a reset link to
-// its account (POST). The answer is the same page, in the same time,
-// whether or not the address has an account: the lookup costs the same,
-// the mail leaves in the background.
+// its account (POST).
 func (p *Provider) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
-	if p.mailer == nil {
-		p.renderError(w, r, http.StatusNotFound, "error.reset_unavailable", "error.reset_unavailable_hint", "")
-		return
-	}
-	ctx, c, ok := p.loadSignInContext(w, r)
-	if !ok {
-		return
-	}
-	data := map[string]any{}
-	if r.Method == http.MethodGet {
-		data["Email"] = hintedEmail(c)
-		p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "forgot_password.heading", data)
-		return
-	}
-	email := strings.TrimSpace(r.PostFormValue("email"))
-	data["Email"] = email
-	if email == "" {
-		data["Error"] = "common.enter_email"
-		p.renderSignInPage(ctx, w, r, c, http.StatusBadRequest, "forgot-password", "forgot_password.heading", data)
-		return
-	}
-	link, err := p.identity.RequestPasswordReset(ctx, email, clientIP(r))
-	var throttled *identity.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		data["Error"] = throttledMessage(w, throttled)
-		p.renderSignInPage(ctx, w, r, c, http.StatusTooManyRequests, "forgot-password", "forgot_password.heading", data)
-		return
-	case err != nil:
-		p.serverError(ctx, w, r, "request password reset", err)
-		return
-	}
-	if link != nil {
-		p.sendMail(ctx, p.passwordResetMail(p.pageLang(r, c), link.User.Email, p.cfg.Issuer+c.url(PathResetPassword, "token", link.Token), identity.PasswordResetLifetime))
-	}
-	data["Sent"] = true
-	p.renderSignInPage(ctx, w, r, c, http.StatusOK, "forgot-password", "common.check_email", data)
+	p.emailLinkPage(w, r, emailLinkForm{
+		template: "forgot-password", heading: "forgot_password.heading",
+		unavailable: "error.reset_unavailable", unavailableHint: "error.reset_unavailable_hint",
+		what: "request password reset", landing: PathResetPassword,
+		request: func(ctx context.Context, email, _, ip string) (*identity.EmailLink, error) {
+			return p.identity.RequestPasswordReset(ctx, email, ip)
+		},
+		mail: func(lang, to, link string) mail.Message {
+			return p.passwordResetMail(lang, to, link, identity.PasswordResetLifetime)
+		},
+	})
 }
 
 // resetPasswordPage is where a reset link lands: a form for the new
